@@ -1,0 +1,106 @@
+// Command nslua runs Lua lab scripts that build network-namespace
+// topologies, and tears down what they built. See README.md.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+const usage = `usage:
+  nslua [--keep] [--lab NAME] SCRIPT.lua [ARGS...]   run a lab script
+  nslua [--keep] [--lab NAME] -e 'CODE'              run a chunk of Lua
+  nslua [--keep] [--lab NAME] -i SCRIPT.lua [ARGS...] run it, then open the REPL
+  nslua                                             the REPL
+  nslua exec NAME -- CMD [ARGS...]                  run CMD in namespace NAME (as ip netns exec)
+  nslua inspect [NAME...] [--json]                  what namespaces hold now
+  nslua graph [LAB] [--format dot|mermaid]          the live topology as DOT or Mermaid
+  nslua ls [--json]                                 labs that are up, and pinned namespaces
+  nslua down LAB | --all                            remove a kept or crashed lab
+  nslua version
+`
+
+// exitError carries an exit status up to main.
+type exitError struct {
+	code int
+	msg  string // printed as "nslua: msg" unless empty
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, args...) + "\n" + usage}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	err := dispatch(args)
+	if err == nil {
+		return 0
+	}
+	if e, ok := err.(*exitError); ok {
+		if e.msg != "" {
+			fmt.Fprintf(os.Stderr, "nslua: %s\n", strings.TrimRight(e.msg, "\n"))
+		}
+		return e.code
+	}
+	fmt.Fprintf(os.Stderr, "nslua: %v\n", err)
+	return 1
+}
+
+func dispatch(args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "exec":
+			return cmdExec(args[1:])
+		case "inspect":
+			return cmdInspect(args[1:])
+		case "graph":
+			return cmdGraph(args[1:])
+		case "ls":
+			return cmdLs(args[1:])
+		case "down":
+			return cmdDown(args[1:])
+		case "version", "--version":
+			return cmdVersion(args[1:])
+		case "help", "-h", "--help":
+			fmt.Print(usage)
+			return nil
+		}
+	}
+	opts, err := parseRunArgs(args)
+	if err != nil {
+		return err
+	}
+	return runLab(opts)
+}
+
+func cmdVersion(args []string) error {
+	if len(args) > 0 {
+		return usageErr("version takes no arguments")
+	}
+	fmt.Printf("nslua %s\n%s\ngopher-lua %s (%s)\n", version, runtime.Version(), moduleVersion("github.com/yuin/gopher-lua"), lua.LuaVersion)
+	return nil
+}
+
+func moduleVersion(path string) string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == path {
+				return dep.Version
+			}
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/term"
+
+	"github.com/nslua/nslua/internal/lab"
+	"github.com/nslua/nslua/internal/repl"
+	"github.com/nslua/nslua/luabind"
+)
+
+type runOpts struct {
+	script      string
+	code        string // -e
+	hasCode     bool
+	interactive bool // -i, or no script at all
+	keep        bool
+	lab         string
+	args        []string
+}
+
+func parseRunArgs(args []string) (*runOpts, error) {
+	o := &runOpts{}
+	for len(args) > 0 {
+		a := args[0]
+		switch {
+		case a == "--keep":
+			o.keep = true
+		case a == "-i":
+			o.interactive = true
+		case a == "-e" || a == "--lab":
+			if len(args) < 2 {
+				return nil, usageErr("%s needs an argument", a)
+			}
+			if a == "-e" {
+				o.code, o.hasCode = args[1], true
+			} else {
+				o.lab = args[1]
+			}
+			args = args[1:]
+		case strings.HasPrefix(a, "--lab="):
+			o.lab = strings.TrimPrefix(a, "--lab=")
+		case a == "--":
+			args = args[1:]
+			goto positional
+		case strings.HasPrefix(a, "-") && a != "-":
+			return nil, usageErr("unknown option %s", a)
+		default:
+			goto positional
+		}
+		args = args[1:]
+	}
+positional:
+	if len(args) > 0 && !o.hasCode {
+		o.script, o.args = args[0], args[1:]
+	} else if len(args) > 0 {
+		o.args = args
+	}
+	if o.interactive && o.script == "" && !o.hasCode {
+		return nil, usageErr("-i needs a script")
+	}
+	if o.script == "" && !o.hasCode {
+		o.interactive = true
+	}
+	if o.lab == "" {
+		o.lab = defaultLabName(o)
+	}
+	return o, nil
+}
+
+func defaultLabName(o *runOpts) string {
+	switch {
+	case o.script != "":
+		return strings.TrimSuffix(filepath.Base(o.script), ".lua")
+	case o.hasCode:
+		return fmt.Sprintf("e-%d", os.Getpid())
+	}
+	return fmt.Sprintf("repl-%d", os.Getpid())
+}
+
+// signals routes SIGINT/SIGTERM/SIGHUP: to ns.wait when it waits, to the
+// REPL's running statement (SIGINT only), otherwise it stops the run.
+type signals struct {
+	ch         chan os.Signal
+	mu         sync.Mutex
+	waiters    []chan os.Signal
+	interrupts chan struct{} // REPL statement cancel, nil outside the REPL
+	got        os.Signal
+	cancel     context.CancelFunc
+}
+
+func newSignals(cancel context.CancelFunc) *signals {
+	s := &signals{ch: make(chan os.Signal, 4), cancel: cancel}
+	signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go s.loop()
+	return s
+}
+
+func (s *signals) loop() {
+	for sig := range s.ch {
+		s.mu.Lock()
+		switch {
+		case len(s.waiters) > 0:
+			for _, w := range s.waiters {
+				w <- sig
+			}
+			s.waiters = nil
+		case sig == syscall.SIGINT && s.interrupts != nil:
+			select {
+			case s.interrupts <- struct{}{}:
+			default:
+			}
+		default:
+			if s.got == nil {
+				s.got = sig
+			}
+			s.cancel()
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *signals) received() os.Signal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got
+}
+
+// wait is ns.wait: it takes the next signal for itself.
+func (s *signals) wait(ctx context.Context) error {
+	w := make(chan os.Signal, 1)
+	s.mu.Lock()
+	s.waiters = append(s.waiters, w)
+	s.mu.Unlock()
+	select {
+	case <-w:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func exitCodeFor(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
+}
+
+func runLab(o *runOpts) error {
+	var src []byte
+	if o.script != "" {
+		var err error
+		if src, err = os.ReadFile(o.script); err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("%s: %v", o.script, errors.Unwrap(err))}
+		}
+	}
+	l, err := lab.Start(o.lab, o.script, os.Stderr)
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := newSignals(cancel)
+
+	L := lua.NewState(lua.Options{IncludeGoStackTrace: true})
+	rt := luabind.New(l)
+	rt.WaitSignal = sigs.wait
+	if o.script != "" {
+		rt.ScriptDir = filepath.Dir(o.script)
+	} else {
+		rt.ScriptDir, _ = os.Getwd()
+	}
+	rt.Open(L)
+	setArgs(L, o)
+	if o.keep {
+		l.Keep()
+	}
+
+	runErr := runChunks(L, o, src, ctx, sigs, l)
+	return finish(L, rt, l, runErr, sigs)
+}
+
+func setArgs(L *lua.LState, o *runOpts) {
+	arg := L.NewTable()
+	switch {
+	case o.script != "":
+		arg.RawSetInt(0, lua.LString(o.script))
+	case o.hasCode:
+		arg.RawSetInt(0, lua.LString("-e"))
+	}
+	for i, a := range o.args {
+		arg.RawSetInt(i+1, lua.LString(a))
+	}
+	L.SetGlobal("arg", arg)
+}
+
+func runChunks(L *lua.LState, o *runOpts, src []byte, ctx context.Context, sigs *signals, l *lab.Lab) error {
+	L.SetContext(ctx)
+	var err error
+	switch {
+	case o.hasCode:
+		err = doChunk(L, o.code, "-e", o.args)
+	case o.script != "":
+		err = doChunk(L, string(src), "@"+o.script, o.args)
+	}
+	L.RemoveContext()
+	if err != nil || !o.interactive || sigs.received() != nil {
+		return err
+	}
+	return runREPL(L, sigs, l)
+}
+
+// doChunk compiles and runs a chunk with its arguments as `...`.
+func doChunk(L *lua.LState, code, name string, args []string) error {
+	fn, err := L.Load(strings.NewReader(code), strings.TrimPrefix(name, "@"))
+	if err != nil {
+		return err
+	}
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(lua.LString(a))
+	}
+	return L.PCall(len(args), lua.MultRet, nil)
+}
+
+func runREPL(L *lua.LState, sigs *signals, l *lab.Lab) error {
+	interrupts := make(chan struct{}, 1)
+	sigs.mu.Lock()
+	sigs.interrupts = interrupts
+	sigs.mu.Unlock()
+	defer func() {
+		sigs.mu.Lock()
+		sigs.interrupts = nil
+		sigs.mu.Unlock()
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs.mu.Lock()
+	stop := sigs.cancel
+	sigs.cancel = func() { stop(); cancel() }
+	sigs.mu.Unlock()
+	L.SetContext(ctx)
+	defer L.RemoveContext()
+	interactive := term.IsTerminal(int(os.Stdin.Fd()))
+	banner := ""
+	if interactive {
+		banner = fmt.Sprintf("nslua %s, lab %q. help() lists the API; Ctrl-D leaves and tears down.", version, l.Name)
+	}
+	err := repl.Run(L, repl.Config{
+		Interactive: interactive,
+		Names:       func() []string { names, _ := lab.List(); return names },
+		Interrupts:  interrupts,
+		Banner:      banner,
+	})
+	if errors.Is(err, repl.ErrInterrupted) {
+		return nil
+	}
+	return err
+}
+
+// finish runs the teardown and turns the run's outcome into an exit status.
+func finish(L *lua.LState, rt *luabind.Runtime, l *lab.Lab, runErr error, sigs *signals) error {
+	code, msg := 0, ""
+	if runErr != nil {
+		code, msg = 1, luaErrorMessage(runErr, l)
+	}
+	if sig := sigs.received(); sig != nil {
+		code, msg = exitCodeFor(sig), fmt.Sprintf("lab %s: %v, tearing down", l.Name, sig)
+	}
+	if msg != "" {
+		fmt.Fprintf(os.Stderr, "nslua: %s\n", msg)
+	}
+	L.RemoveContext()
+	for _, err := range rt.RunDefers(L) {
+		fmt.Fprintf(os.Stderr, "nslua: teardown: %v\n", luaErrorMessage(err, l))
+	}
+	kept := l.Kept()
+	if errs := l.Close(); len(errs) > 0 && code == 0 {
+		code = 1
+	}
+	if kept {
+		fmt.Fprintf(os.Stderr, "nslua: lab %s kept; `nslua down %s` removes it\n", l.Name, l.Name)
+	}
+	L.Close()
+	if code == 0 {
+		return nil
+	}
+	return &exitError{code: code}
+}
+
+// luaErrorMessage keeps the message and position of a Lua error, without
+// gopher-lua's stack traceback; a Go panic inside a binding is a bug,
+// reported with its Go stack in a file that survives the teardown.
+func luaErrorMessage(err error, l *lab.Lab) string {
+	var apiErr *lua.ApiError
+	if !errors.As(err, &apiErr) {
+		return err.Error()
+	}
+	msg := apiErr.Object.String()
+	if apiErr.Type == lua.ApiErrorPanic {
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("nslua-panic-%s-%d.log", l.Name, os.Getpid()))
+		os.WriteFile(path, []byte(msg+"\n"+apiErr.StackTrace+"\n"), 0o600)
+		first := strings.SplitN(msg, "\n", 2)[0]
+		return fmt.Sprintf("internal error (a bug in nslua, please report it with %s): %s", path, first)
+	}
+	return msg
+}

@@ -1,0 +1,294 @@
+// Package journal keeps, for each lab, the write-ahead record of everything
+// the lab creates, under /run/nslua/LAB/. An entry is written and synced
+// before the resource exists, so that after any crash `nslua down` knows
+// everything that may exist, and its identity (inode, ifindex, start time)
+// once it does, so that nothing someone else made under the same name is
+// ever removed.
+package journal
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// BaseDir holds one directory per lab.
+const BaseDir = "/run/nslua"
+
+// Kinds of entries.
+const (
+	KindNetns   = "netns"   // a namespace the lab created and pinned
+	KindPin     = "pin"     // a pin of an existing namespace (ns.pin)
+	KindLink    = "link"    // a link in a namespace the lab did not create
+	KindEtcFile = "etcfile" // a file under /etc/netns written by the lab
+	KindEtcDir  = "etcdir"  // a directory under /etc/netns made by the lab
+	KindProc    = "proc"    // a process the lab started
+)
+
+// Entry is one resource. Identity fields are filled in by Done once the
+// resource exists; an entry without them was intended but may not exist.
+type Entry struct {
+	Seq    int    `json:"seq"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name,omitempty"`   // netns/pin/link name, or etc path
+	NsPath string `json:"ns,omitempty"`     // for links and procs: pin path of the namespace ("" = host)
+	NsIno  uint64 `json:"ns_ino,omitempty"` // inode of that namespace
+	Backup string `json:"backup,omitempty"` // etcfile: copy of the file the lab overwrote
+	Cmd    string `json:"cmd,omitempty"`
+
+	Done  bool   `json:"done,omitempty"`
+	Inode uint64 `json:"inode,omitempty"` // netns/pin: namespace inode
+	Index int    `json:"index,omitempty"` // link ifindex
+	PID   int    `json:"pid,omitempty"`
+	Start uint64 `json:"start,omitempty"` // proc start time (clock ticks since boot)
+	Gone  bool   `json:"gone,omitempty"`  // removed again during the run
+}
+
+type record struct {
+	Op string `json:"op"` // "add", "done", "gone", "keep", "lab"
+	Entry
+	PID    int    `json:"owner_pid,omitempty"`
+	Script string `json:"script,omitempty"`
+}
+
+// Journal is the open, locked journal of a running lab.
+type Journal struct {
+	Name string
+	Dir  string
+
+	mu      sync.Mutex
+	file    *os.File
+	lock    *os.File
+	entries []*Entry
+	kept    bool
+}
+
+// Dir returns the state directory of lab name.
+func Dir(name string) string { return filepath.Join(BaseDir, name) }
+
+// ValidateLabName keeps lab names usable as one path element.
+func ValidateLabName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("lab name is empty")
+	case len(name) > 200:
+		return errors.New("lab name is longer than 200 bytes")
+	case strings.ContainsAny(name, "/\x00"), name == ".", name == "..", strings.HasPrefix(name, "."):
+		return fmt.Errorf("lab name %q is not a plain file name", name)
+	}
+	return nil
+}
+
+// ErrBusy is returned by Lock when another live process holds the lab.
+type ErrBusy struct {
+	Lab string
+	PID int
+}
+
+func (e *ErrBusy) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("lab %q is in use by pid %d", e.Lab, e.PID)
+	}
+	return fmt.Sprintf("lab %q is in use by another process", e.Lab)
+}
+
+// Lock takes the lab's lock without waiting and returns the open lock file.
+func Lock(name string) (*os.File, error) {
+	if err := ValidateLabName(name); err != nil {
+		return nil, err
+	}
+	dir := Dir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("lab %q: create %s: %w", name, dir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lab %q: %w", name, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		data, _ := os.ReadFile(f.Name())
+		f.Close()
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		return nil, &ErrBusy{Lab: name, PID: pid}
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return f, nil
+}
+
+// Create starts a new journal for lab name, which the caller has locked.
+func Create(name string, lock *os.File, script string) (*Journal, error) {
+	dir := Dir(name)
+	f, err := os.OpenFile(filepath.Join(dir, "journal"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lab %q: create journal: %w", name, err)
+	}
+	j := &Journal{Name: name, Dir: dir, file: f, lock: lock}
+	if err := j.write(record{Op: "lab", PID: os.Getpid(), Script: script}); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+func (j *Journal) write(r record) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := j.file.Write(append(data, '\n')); err != nil {
+		return fmt.Errorf("lab %q: write journal: %w", j.Name, err)
+	}
+	if err := j.file.Sync(); err != nil {
+		return fmt.Errorf("lab %q: sync journal: %w", j.Name, err)
+	}
+	return nil
+}
+
+// Add records the intent to create a resource and returns its entry.
+func (j *Journal) Add(e Entry) (*Entry, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	e.Seq = len(j.entries) + 1
+	if err := j.write(record{Op: "add", Entry: e}); err != nil {
+		return nil, err
+	}
+	entry := e
+	j.entries = append(j.entries, &entry)
+	return &entry, nil
+}
+
+// Done records the identity of a resource that now exists.
+func (j *Journal) Done(e *Entry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	e.Done = true
+	return j.write(record{Op: "done", Entry: *e})
+}
+
+// Gone records that a resource was removed (or never made) during the run.
+func (j *Journal) Gone(e *Entry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	e.Gone = true
+	return j.write(record{Op: "gone", Entry: Entry{Seq: e.Seq}})
+}
+
+// Keep marks the lab as deliberately left up.
+func (j *Journal) Keep() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.kept = true
+	return j.write(record{Op: "keep"})
+}
+
+// Live returns the entries not yet removed, newest first: teardown order.
+func (j *Journal) Live() []*Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return liveReversed(j.entries)
+}
+
+func liveReversed(entries []*Entry) []*Entry {
+	var live []*Entry
+	for i := len(entries) - 1; i >= 0; i-- {
+		if !entries[i].Gone {
+			live = append(live, entries[i])
+		}
+	}
+	return live
+}
+
+// Close releases the lock. With remove, the lab's directory goes too: the
+// lab is fully torn down. Otherwise the journal stays for `nslua down`.
+func (j *Journal) Close(remove bool) error {
+	j.file.Close()
+	var err error
+	if remove {
+		err = os.RemoveAll(j.Dir)
+	}
+	j.lock.Close()
+	return err
+}
+
+// State is a journal read back from disk.
+type State struct {
+	Name    string
+	PID     int
+	Script  string
+	Kept    bool
+	Entries []*Entry
+}
+
+// Live returns the entries not removed, newest first.
+func (s *State) Live() []*Entry { return liveReversed(s.Entries) }
+
+// Read parses the journal of lab name.
+func Read(name string) (*State, error) {
+	f, err := os.Open(filepath.Join(Dir(name), "journal"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st := &State{Name: name}
+	bySeq := map[int]*Entry{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		var r record
+		if json.Unmarshal(sc.Bytes(), &r) != nil {
+			continue // a torn last line from a crash mid-write
+		}
+		st.apply(r, bySeq)
+	}
+	return st, sc.Err()
+}
+
+func (st *State) apply(r record, bySeq map[int]*Entry) {
+	switch r.Op {
+	case "lab":
+		st.PID, st.Script = r.PID, r.Script
+	case "keep":
+		st.Kept = true
+	case "add":
+		e := r.Entry
+		bySeq[e.Seq] = &e
+		st.Entries = append(st.Entries, &e)
+	case "done":
+		if e := bySeq[r.Seq]; e != nil {
+			*e = r.Entry
+		}
+	case "gone":
+		if e := bySeq[r.Seq]; e != nil {
+			e.Gone = true
+		}
+	}
+}
+
+// Labs lists the labs that have a directory under BaseDir, sorted.
+func Labs() ([]string, error) {
+	entries, err := os.ReadDir(BaseDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}

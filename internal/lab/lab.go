@@ -1,0 +1,178 @@
+// Package lab is nslua's engine: a Lab owns everything one run creates —
+// namespaces, links, /etc/netns files, processes — records each in the
+// lab's journal before creating it, and undoes it all, in reverse, through
+// one mechanism (undo.go) that also serves `nslua down` after a crash.
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/nslua/nslua/internal/journal"
+	"github.com/nslua/nslua/internal/nsfs"
+)
+
+// Lab is one running lab.
+type Lab struct {
+	Name string
+	Dir  string
+	Log  io.Writer // where teardown reports what it did and what failed
+
+	j *journal.Journal
+
+	mu       sync.Mutex
+	byInode  map[uint64]*Netns
+	host     *Netns
+	procs    []*Proc
+	etcFiles map[string]bool // /etc/netns paths this run created or backed up
+	kept     bool
+	closed   bool
+	seq      int
+}
+
+// Start takes the lab's lock and opens a fresh journal. A journal left by a
+// run that died is undone first; a kept lab must be brought down by hand.
+func Start(name, script string, log io.Writer) (*Lab, error) {
+	lock, err := journal.Lock(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := clearPrevious(name, log); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	j, err := journal.Create(name, lock, script)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &Lab{
+		Name: name, Dir: j.Dir, Log: log, j: j,
+		byInode:  map[uint64]*Netns{},
+		etcFiles: map[string]bool{},
+	}, nil
+}
+
+func clearPrevious(name string, log io.Writer) error {
+	st, err := journal.Read(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("lab %q: read previous journal: %w", name, err)
+	}
+	if st.Kept {
+		return fmt.Errorf("lab %q is up (kept by pid %d): run `nslua down %s` first", name, st.PID, name)
+	}
+	if len(st.Live()) == 0 {
+		return nil
+	}
+	fmt.Fprintf(log, "nslua: lab %q: removing what the run of pid %d left behind\n", name, st.PID)
+	undoAll(st.Live(), nil, log)
+	return nil
+}
+
+// Keep leaves the lab up at exit; `nslua down` removes it later.
+func (l *Lab) Keep() error {
+	l.mu.Lock()
+	l.kept = true
+	l.mu.Unlock()
+	return l.j.Keep()
+}
+
+// Kept reports whether Keep was called.
+func (l *Lab) Kept() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.kept
+}
+
+// Host returns the namespace nslua was started in.
+func (l *Lab) Host() (*Netns, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.host != nil {
+		return l.host, nil
+	}
+	n, err := openHost(l)
+	if err != nil {
+		return nil, err
+	}
+	l.host = n
+	return n, nil
+}
+
+// nextSeq numbers log files and backups.
+func (l *Lab) nextSeq() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	return l.seq
+}
+
+func (l *Lab) checkOpen() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("the lab has been torn down")
+	}
+	return nil
+}
+
+// Close ends the run: with keep, it releases what this process holds and
+// leaves the lab up; otherwise it tears everything down. It returns the
+// problems met, each already reported on Log.
+func (l *Lab) Close() []error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	kept := l.kept
+	nss := l.allNetns()
+	l.mu.Unlock()
+
+	if kept {
+		for _, n := range nss {
+			n.release()
+		}
+		l.j.Close(false)
+		return nil
+	}
+	errs := undoAll(l.j.Live(), l, l.Log)
+	for _, n := range nss {
+		n.release()
+	}
+	if len(errs) > 0 {
+		l.j.Close(false) // keep the journal: `nslua down` can retry
+		return errs
+	}
+	if err := l.j.Close(true); err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+func (l *Lab) allNetns() []*Netns {
+	var nss []*Netns
+	for _, n := range l.byInode {
+		nss = append(nss, n)
+	}
+	if l.host != nil {
+		nss = append(nss, l.host)
+	}
+	return nss
+}
+
+// List returns the pinned namespace names.
+func List() ([]string, error) { return nsfs.List() }
+
+// logPath picks a log file name in the lab's directory.
+func (l *Lab) logPath(ns, prog string) string {
+	return filepath.Join(l.Dir, "logs", fmt.Sprintf("%s-%s-%d.log", ns, filepath.Base(prog), l.nextSeq()))
+}

@@ -1,0 +1,387 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nslua/nslua/internal/journal"
+)
+
+// Cmd describes a program to run in a namespace.
+type Cmd struct {
+	Argv    []string
+	Env     map[string]string // added to nslua's environment
+	Dir     string
+	Stdin   string
+	Timeout time.Duration // 0: none
+}
+
+// Result is what exec returns.
+type Result struct {
+	Code     int
+	Signal   string // "SIGKILL" etc. when the process was killed by a signal
+	Stdout   string
+	Stderr   string
+	TimedOut bool
+}
+
+// ShellArgv turns a command string into the argv that runs it by /bin/sh.
+func ShellArgv(cmd string) []string { return []string{"/bin/sh", "-c", cmd} }
+
+func (c *Cmd) check() error {
+	if len(c.Argv) == 0 || c.Argv[0] == "" {
+		return errors.New("command is empty")
+	}
+	if c.Timeout < 0 {
+		return fmt.Errorf("timeout %v is negative", c.Timeout)
+	}
+	for _, a := range c.Argv {
+		if strings.ContainsRune(a, 0) {
+			return errors.New("command argument contains a NUL byte")
+		}
+	}
+	return nil
+}
+
+func (n *Netns) command(c *Cmd) *exec.Cmd {
+	cmd := &exec.Cmd{Path: c.Argv[0], Args: c.Argv, Dir: c.Dir}
+	if lp, err := exec.LookPath(c.Argv[0]); err == nil {
+		cmd.Path = lp
+	}
+	if len(c.Env) > 0 {
+		env := os.Environ()
+		for _, k := range sortedKeys(c.Env) {
+			env = append(env, k+"="+c.Env[k])
+		}
+		cmd.Env = env
+	}
+	// Its own process group: the whole tree can be signalled, and Ctrl-C
+	// at the terminal reaches nslua, which then stops it in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+func (n *Netns) start(cmd *exec.Cmd) error {
+	if err := n.lab.checkOpen(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	deleted, w := n.deleted, n.worker
+	n.mu.Unlock()
+	if deleted {
+		return fmt.Errorf("namespace %q has been deleted", n.Name)
+	}
+	if w == nil { // the host: no namespace to enter, no /etc to bind
+		return cmd.Start()
+	}
+	return w.Start(cmd)
+}
+
+// startJournaled starts cmd, recording the process in the journal.
+func (n *Netns) startJournaled(cmd *exec.Cmd) (*journal.Entry, error) {
+	e, err := n.lab.j.Add(journal.Entry{Kind: journal.KindProc, NsIno: n.Inode, NsPath: n.Path, Cmd: strings.Join(cmd.Args, " ")})
+	if err != nil {
+		return nil, err
+	}
+	if err := n.start(cmd); err != nil {
+		n.lab.j.Gone(e)
+		return nil, err
+	}
+	e.PID = cmd.Process.Pid
+	e.Start = startTime(e.PID)
+	n.lab.j.Done(e)
+	return e, nil
+}
+
+// Exec runs c to completion inside the namespace. A program that cannot be
+// started gives code 127 (not found) or 126, with the reason in Stderr, as a
+// shell does. ctx cancels it: the whole process group is killed.
+func (n *Netns) Exec(ctx context.Context, c *Cmd) (*Result, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	cmd := n.command(c)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if c.Stdin != "" {
+		cmd.Stdin = strings.NewReader(c.Stdin)
+	}
+	e, err := n.startJournaled(cmd)
+	if err != nil {
+		return startFailure(c.Argv[0], err)
+	}
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var timedOut bool
+	select {
+	case <-done:
+	case <-ctx.Done():
+		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
+		<-done
+		timedOut = errors.Is(ctx.Err(), context.DeadlineExceeded)
+	}
+	n.lab.j.Gone(e)
+	res := resultOf(cmd.ProcessState)
+	res.Stdout, res.Stderr, res.TimedOut = stdout.String(), stderr.String(), timedOut
+	if ctx.Err() != nil && !timedOut {
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
+func startFailure(prog string, err error) (*Result, error) {
+	var pathErr *os.PathError
+	switch {
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrNotExist):
+		return &Result{Code: 127, Stderr: notInstalled(prog).Error() + "\n"}, nil
+	case errors.As(err, &pathErr), errors.Is(err, os.ErrPermission):
+		return &Result{Code: 126, Stderr: fmt.Sprintf("%s: %v\n", prog, err)}, nil
+	}
+	return nil, err
+}
+
+func resultOf(ps *os.ProcessState) *Result {
+	res := &Result{Code: ps.ExitCode()}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		res.Signal = signalName(ws.Signal())
+		res.Code = 128 + int(ws.Signal())
+	}
+	return res
+}
+
+func signalName(s syscall.Signal) string {
+	if name := unix.SignalName(s); name != "" {
+		return name
+	}
+	return strconv.Itoa(int(s))
+}
+
+// startTime is field 22 of /proc/PID/stat: with the PID it identifies a
+// process for good, so a recycled PID is never signalled by mistake.
+func startTime(pid int) uint64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 20 {
+		return 0
+	}
+	v, _ := strconv.ParseUint(fields[19], 10, 64)
+	return v
+}
+
+// Proc is a long-running process started by Spawn.
+type Proc struct {
+	PID  int
+	NS   *Netns
+	Argv []string
+	Log  string
+
+	cmd   *exec.Cmd
+	entry *journal.Entry
+	done  chan struct{}
+	mu    sync.Mutex
+	res   *Result
+}
+
+func (p *Proc) String() string {
+	state := "running"
+	if !p.Alive() {
+		state = "exited"
+	}
+	return fmt.Sprintf("Proc(%d %s in %s, %s)", p.PID, strings.Join(p.Argv, " "), p.NS.Name, state)
+}
+
+// SpawnOptions are spawn's options.
+type SpawnOptions struct {
+	Log string // log file; default in the lab's directory
+}
+
+// Spawn starts a daemon inside the namespace with stdout and stderr in a log
+// file. It is stopped at teardown.
+func (n *Netns) Spawn(c *Cmd, opts SpawnOptions) (*Proc, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if _, err := exec.LookPath(c.Argv[0]); err != nil {
+		return nil, notInstalled(c.Argv[0])
+	}
+	logPath := opts.Log
+	if logPath == "" {
+		logPath = n.lab.logPath(n.Name, c.Argv[0])
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, fmt.Errorf("log directory: %w", err)
+	}
+	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	defer logFile.Close()
+	cmd := n.command(c)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if c.Stdin != "" {
+		cmd.Stdin = strings.NewReader(c.Stdin)
+	}
+	e, err := n.startJournaled(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", c.Argv[0], err)
+	}
+	p := &Proc{PID: cmd.Process.Pid, NS: n, Argv: c.Argv, Log: logPath, cmd: cmd, entry: e, done: make(chan struct{})}
+	go p.reap()
+	n.lab.mu.Lock()
+	n.lab.procs = append(n.lab.procs, p)
+	n.lab.mu.Unlock()
+	return p, nil
+}
+
+func (p *Proc) reap() {
+	p.cmd.Wait()
+	p.mu.Lock()
+	p.res = resultOf(p.cmd.ProcessState)
+	p.mu.Unlock()
+	p.NS.lab.j.Gone(p.entry)
+	close(p.done)
+}
+
+// Alive reports whether the process is still running.
+func (p *Proc) Alive() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Done is closed when the process has exited.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// Wait waits for the process to exit, up to timeout (0: no limit) or until
+// ctx ends. It returns nil, nil when time ran out first.
+func (p *Proc) Wait(ctx context.Context, timeout time.Duration) (*Result, error) {
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case <-p.done:
+	case <-expired:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	res := *p.res
+	res.Stdout = p.Output()
+	return &res, nil
+}
+
+// Kill sends sig to the process group; for SIGTERM it then waits up to 3 s
+// and sends SIGKILL if the process is still there.
+func (p *Proc) Kill(sig unix.Signal) error {
+	if !p.Alive() {
+		return nil
+	}
+	if err := unix.Kill(-p.PID, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill %d: %w", p.PID, err)
+	}
+	if sig != unix.SIGTERM {
+		return nil
+	}
+	select {
+	case <-p.done:
+	case <-time.After(3 * time.Second):
+		unix.Kill(-p.PID, unix.SIGKILL)
+		<-p.done
+	}
+	return nil
+}
+
+// Output returns the log's contents.
+func (p *Proc) Output() string {
+	data, _ := os.ReadFile(p.Log)
+	return string(data)
+}
+
+// LogTail returns the last lines of the log, for error messages.
+func (p *Proc) LogTail(lines int) string {
+	out := strings.TrimRight(p.Output(), "\n")
+	parts := strings.Split(out, "\n")
+	if len(parts) > lines {
+		parts = parts[len(parts)-lines:]
+	}
+	return strings.Join(parts, "\n")
+}
+
+// WaitReady polls the log until match accepts a line, the process exits,
+// time runs out or ctx ends.
+func (p *Proc) WaitReady(ctx context.Context, match func(line string) bool, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	seen := 0
+	for delay := time.Millisecond; ; delay = min(2*delay, 20*time.Millisecond) {
+		out := p.Output()
+		lines := strings.Split(out, "\n")
+		for ; seen < len(lines)-1; seen++ { // the last piece may be a partial line
+			if match(lines[seen]) {
+				return nil
+			}
+		}
+		if !p.Alive() {
+			if rest := lines[len(lines)-1]; rest != "" && match(rest) {
+				return nil
+			}
+			return fmt.Errorf("%s exited before it was ready; last lines of %s:\n%s", p.Argv[0], p.Log, p.LogTail(10))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %v; last lines of %s:\n%s", p.Argv[0], timeout, p.Log, p.LogTail(10))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// debianPackage names the package that ships a program the labs use.
+var debianPackage = map[string]string{
+	"dnsmasq": "dnsmasq-base", "hostapd": "hostapd", "hostapd_cli": "hostapd",
+	"wpa_supplicant": "wpasupplicant", "wpa_cli": "wpasupplicant", "busybox": "busybox",
+	"udhcpc": "busybox", "dhclient": "isc-dhcp-client", "dhcpcd": "dhcpcd-base",
+	"ping": "iputils-ping", "tcpdump": "tcpdump", "openssl": "openssl", "iperf3": "iperf3",
+	"ip": "iproute2", "bridge": "iproute2", "ss": "iproute2", "dot": "graphviz",
+}
+
+func notInstalled(prog string) error {
+	if pkg := debianPackage[filepath.Base(prog)]; pkg != "" {
+		return fmt.Errorf("%s is not installed (apt-get install %s)", prog, pkg)
+	}
+	return fmt.Errorf("%s: command not found", prog)
+}

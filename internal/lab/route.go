@@ -1,0 +1,182 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/nslua/nslua/internal/nsfs"
+)
+
+// Route is what n:route adds.
+type Route struct {
+	Dst    string // CIDR, or "default"
+	Via    string // gateway address, optional when Dev is given
+	Dev    string
+	Metric int
+}
+
+// AddRoute: `ip route add DST via VIA dev DEV metric M`.
+func (n *Netns) AddRoute(r Route) error {
+	spec, err := n.routeSpec(r)
+	if err != nil {
+		return err
+	}
+	h, err := n.handle()
+	if err != nil {
+		return err
+	}
+	if err := h.RouteAdd(spec); err != nil {
+		return routeErr(n, r, err)
+	}
+	return nil
+}
+
+func routeErr(n *Netns, r Route, err error) error {
+	what := fmt.Sprintf("route %s", r.Dst)
+	if r.Via != "" {
+		what += " via " + r.Via
+	}
+	switch {
+	case errors.Is(err, unix.ENETUNREACH):
+		return fmt.Errorf("%s in %s: gateway %s is not on any connected network there", what, n.Name, r.Via)
+	case errors.Is(err, unix.EEXIST):
+		return fmt.Errorf("%s in %s: such a route already exists", what, n.Name)
+	}
+	return fmt.Errorf("%s in %s: %w", what, n.Name, err)
+}
+
+func (n *Netns) routeSpec(r Route) (*netlink.Route, error) {
+	if r.Via == "" && r.Dev == "" {
+		return nil, errors.New("route needs a gateway (via) or a device (dev)")
+	}
+	if r.Metric < 0 {
+		return nil, fmt.Errorf("metric %d is negative", r.Metric)
+	}
+	spec := &netlink.Route{Priority: r.Metric}
+	var gw net.IP
+	if r.Via != "" {
+		if gw = net.ParseIP(r.Via); gw == nil {
+			return nil, fmt.Errorf("gateway %q is not an IP address", r.Via)
+		}
+		spec.Gw = gw
+	}
+	dst, err := parseDst(r.Dst, gw)
+	if err != nil {
+		return nil, err
+	}
+	spec.Dst = dst
+	if r.Dev != "" {
+		link, err := n.Link(r.Dev)
+		if err != nil {
+			return nil, err
+		}
+		spec.LinkIndex = link.Index
+	}
+	return spec, nil
+}
+
+// parseDst reads a destination; "default" takes the family of the gateway.
+func parseDst(dst string, gw net.IP) (*net.IPNet, error) {
+	if dst == "default" {
+		if gw != nil && gw.To4() == nil {
+			return &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}, nil
+		}
+		return &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, nil
+	}
+	if !strings.Contains(dst, "/") {
+		if ip := net.ParseIP(dst); ip != nil {
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+		}
+	}
+	_, ipnet, err := net.ParseCIDR(dst)
+	if err != nil {
+		return nil, fmt.Errorf("destination %q is neither \"default\" nor a prefix (e.g. 10.2.0.0/24)", dst)
+	}
+	return ipnet, nil
+}
+
+// CheckSysctlKey accepts keys under net., written with dots, that stay in
+// /proc/sys/net.
+func CheckSysctlKey(key string) error {
+	if !strings.HasPrefix(key, "net.") {
+		return fmt.Errorf("sysctl %q: only net.* keys belong to a network namespace", key)
+	}
+	for _, part := range strings.Split(key, ".") {
+		if part == "" || strings.ContainsAny(part, "/\x00") {
+			return fmt.Errorf("sysctl %q: each dot-separated part must be a plain name", key)
+		}
+	}
+	return nil
+}
+
+func sysctlPath(key string) string {
+	return filepath.Join("/proc/sys", strings.ReplaceAll(key, ".", "/"))
+}
+
+// Sysctl reads a sysctl inside the namespace.
+func (n *Netns) Sysctl(key string) (string, error) {
+	if err := CheckSysctlKey(key); err != nil {
+		return "", err
+	}
+	var value string
+	err := n.inside(func() error {
+		data, err := os.ReadFile(sysctlPath(key))
+		value = strings.TrimSpace(string(data))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("sysctl %s in %s: %w", key, n.Name, sysctlErr(err))
+	}
+	return value, nil
+}
+
+// SetSysctl writes a sysctl inside the namespace.
+func (n *Netns) SetSysctl(key, value string) error {
+	if err := CheckSysctlKey(key); err != nil {
+		return err
+	}
+	if strings.ContainsAny(value, "\n\x00") {
+		return fmt.Errorf("sysctl %s: value %q has a newline or NUL", key, value)
+	}
+	err := n.inside(func() error {
+		return os.WriteFile(sysctlPath(key), []byte(value), 0)
+	})
+	if err != nil {
+		return fmt.Errorf("sysctl %s=%s in %s: %w", key, value, n.Name, sysctlErr(err))
+	}
+	return nil
+}
+
+func sysctlErr(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return errors.New("no such key")
+	}
+	if errors.Is(err, unix.EINVAL) {
+		return errors.New("the kernel refused the value")
+	}
+	return err
+}
+
+// inside runs fn on a thread in the namespace: /proc/sys/net belongs to
+// the namespace of the thread that opens it.
+func (n *Netns) inside(fn func() error) error {
+	if n.host {
+		return fn()
+	}
+	fd, err := n.Fd()
+	if err != nil {
+		return err
+	}
+	return nsfs.Do(fd, fn)
+}

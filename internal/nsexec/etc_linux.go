@@ -1,0 +1,243 @@
+package nsexec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// EtcRoot is where per-namespace /etc files live, as for `ip netns exec`.
+const EtcRoot = "/etc/netns"
+
+// etcEntry is one entry of /etc/netns/NAME and what it will cover.
+type etcEntry struct {
+	name       string
+	dir        bool
+	inode      uint64
+	hostExists bool
+}
+
+// readEtc lists /etc/netns/NAME. A symlink entry is refused: bound, it
+// would let a program inside write wherever the link points (the host's
+// /etc/resolv.conf, say), which is the damage nslua exists to prevent.
+func readEtc(name string) ([]etcEntry, error) {
+	if name == "" {
+		return nil, nil
+	}
+	dir := filepath.Join(EtcRoot, name)
+	des, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dir, err)
+	}
+	var entries []etcEntry
+	for _, de := range des {
+		info, err := os.Lstat(filepath.Join(dir, de.Name()))
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if info.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s/%s is a symlink: nslua binds only files and directories over /etc", dir, de.Name())
+		}
+		if !info.Mode().IsRegular() && !info.IsDir() {
+			continue
+		}
+		_, hostErr := os.Stat(filepath.Join("/etc", de.Name()))
+		entries = append(entries, etcEntry{
+			name:       de.Name(),
+			dir:        info.IsDir(),
+			inode:      info.Sys().(*syscall.Stat_t).Ino,
+			hostExists: hostErr == nil,
+		})
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+	return entries, nil
+}
+
+// signature identifies a set of entries: when it changes, the mount
+// namespace prepared for it no longer fits and must be made again.
+func signature(entries []etcEntry) string {
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&b, "%s:%d:%t:%t;", e.name, e.inode, e.dir, e.hostExists)
+	}
+	return b.String()
+}
+
+// enterMountNs gives the calling (locked) thread its own mount namespace set
+// up like `ip netns exec` does: / a recursive slave (host mounts propagate
+// in, nothing propagates out), /sys showing this network namespace, and the
+// /etc/netns/NAME entries over /etc.
+func enterMountNs(etcName string, entries []etcEntry) error {
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("unshare mount namespace: %w", err)
+	}
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make / a slave mount: %w", err)
+	}
+	if err := remountSys(); err != nil {
+		return err
+	}
+	return bindEtc(etcName, entries)
+}
+
+func remountSys() error {
+	var flags uintptr
+	var st unix.Statfs_t
+	if unix.Statfs("/sys", &st) == nil && st.Flags&unix.ST_RDONLY != 0 {
+		flags = unix.MS_RDONLY
+	}
+	if err := unix.Unmount("/sys", unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("unmount /sys: %w", err)
+	}
+	if err := unix.Mount("sysfs", "/sys", "sysfs", flags, ""); err != nil {
+		return fmt.Errorf("mount sysfs on /sys: %w", err)
+	}
+	return nil
+}
+
+// bindEtc binds each entry over /etc/ENTRY. When some /etc/ENTRY does not
+// exist on the host, /etc is first covered by an overlay whose upper layer
+// is a private tmpfs, so that the missing file can be made to bind onto
+// without creating anything in the host's /etc. A namespace without its
+// own resolv.conf sees a private copy of the host's: a DHCP client inside
+// may rewrite it, the host's file stays as it is.
+func bindEtc(etcName string, entries []etcEntry) error {
+	dir := filepath.Join(EtcRoot, etcName)
+	// Hold the sources open before any overlay hides the real files: a bind
+	// through the overlay would send writes into its throw-away upper layer.
+	fds := make([]int, 0, len(entries)+1)
+	defer func() { closeAll(fds) }()
+	for _, e := range entries {
+		fd, err := unix.Open(filepath.Join(dir, e.name), unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open %s/%s: %w", dir, e.name, err)
+		}
+		fds = append(fds, fd)
+	}
+	overlay, resolv := needsOverlay(entries), needsResolvCopy(entries)
+	if !overlay && !resolv {
+		return bindAll(entries, fds)
+	}
+	return withScratch(func(scratch string) error {
+		if resolv {
+			fd, err := privateCopy(scratch, "/etc/resolv.conf")
+			if err != nil {
+				return err
+			}
+			fds = append(fds, fd)
+			entries = append(entries, etcEntry{name: "resolv.conf", hostExists: true})
+		}
+		if overlay {
+			if err := overlayEtc(scratch, entries); err != nil {
+				return err
+			}
+		}
+		return bindAll(entries, fds)
+	})
+}
+
+func bindAll(entries []etcEntry, fds []int) error {
+	for i, e := range entries {
+		src := fmt.Sprintf("/proc/thread-self/fd/%d", fds[i])
+		dst := filepath.Join("/etc", e.name)
+		if err := unix.Mount(src, dst, "none", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind %s over %s: %w", e.name, dst, err)
+		}
+	}
+	return nil
+}
+
+func needsOverlay(entries []etcEntry) bool {
+	for _, e := range entries {
+		if !e.hostExists {
+			return true
+		}
+	}
+	return false
+}
+
+func needsResolvCopy(entries []etcEntry) bool {
+	for _, e := range entries {
+		if e.name == "resolv.conf" {
+			return false
+		}
+	}
+	_, err := os.Stat("/etc/resolv.conf")
+	return err == nil
+}
+
+// withScratch lends fn a private tmpfs, mounted over /tmp in this mount
+// namespace only and detached again afterwards: what fn bound or overlaid
+// from it keeps it alive, and /tmp shows the host's again.
+func withScratch(fn func(dir string) error) error {
+	const dir = "/tmp"
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
+		return fmt.Errorf("mount scratch tmpfs: %w", err)
+	}
+	defer unix.Unmount(dir, unix.MNT_DETACH)
+	return fn(dir)
+}
+
+// privateCopy copies a host file into the scratch area and returns an
+// O_PATH descriptor of the copy.
+func privateCopy(scratch, path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return -1, err
+	}
+	cp := filepath.Join(scratch, filepath.Base(path))
+	if err := os.WriteFile(cp, data, 0o644); err != nil {
+		return -1, err
+	}
+	return unix.Open(cp, unix.O_PATH|unix.O_CLOEXEC, 0)
+}
+
+func overlayEtc(scratch string, entries []etcEntry) error {
+	upper, work := scratch+"/upper", scratch+"/work"
+	for _, d := range []string{upper, work} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return err
+		}
+	}
+	opts := "lowerdir=/etc,upperdir=" + upper + ",workdir=" + work
+	if err := unix.Mount("overlay", "/etc", "overlay", 0, opts); err != nil {
+		return fmt.Errorf("mount overlay on /etc: %w", err)
+	}
+	for _, e := range entries {
+		if !e.hostExists {
+			if err := placeholder(filepath.Join("/etc", e.name), e.dir); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// placeholder makes a mount point in the overlay, replacing a dangling
+// symlink there if need be.
+func placeholder(path string, dir bool) error {
+	os.Remove(path)
+	if dir {
+		return os.Mkdir(path, 0o755)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("make mount point %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}

@@ -1,0 +1,252 @@
+package luabind
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/nslua/nslua/scripts"
+)
+
+// Doc is one entry of the API reference. The same table feeds help() in
+// the REPL and docs/API.md (see TestAPIReference), so they never disagree.
+type Doc struct {
+	Name    string // "ns.add", "Netns:exec", "Link:up", "Proc:kill"
+	Sig     string // call shape and what it returns
+	Text    string // behaviour, options, errors
+	Section string
+	Extra   bool // an addition to the contract in shared/API.md
+}
+
+const (
+	secNs    = "Namespaces and the lab"
+	secNetns = "Netns methods"
+	secLink  = "Link methods"
+	secProc  = "Proc methods"
+)
+
+// Docs is the API reference.
+var Docs = []Doc{
+	{Section: secNs, Name: "ns.add", Sig: "ns.add(name [, opts]) -> Netns",
+		Text: "Create a network namespace and pin it at /run/netns/NAME exactly as `ip netns add` does (visible to `ip netns list`, usable by `ip netns exec`); lo is up. " +
+			"The namespace gets its own /etc/netns/NAME/resolv.conf (a copy of the host's) so that DHCP clients inside never rewrite the host's. " +
+			"opts.etc = { [\"resolv.conf\"] = \"...\", hosts = \"...\" } writes files under /etc/netns/NAME; opts.sysctl = { [\"net.ipv4.ip_forward\"] = 1 }; " +
+			"opts.exist_ok = true returns an existing namespace instead of raising. Names follow ip's rules (not empty, no '/', not . or .., < 256 bytes). Removed at teardown."},
+	{Section: secNs, Name: "ns.open", Sig: "ns.open(name) -> Netns",
+		Text: "An existing pinned namespace, whoever made it. Teardown never removes it."},
+	{Section: secNs, Name: "ns.pin", Sig: "ns.pin(name, target) -> Netns",
+		Text: "Pin an existing namespace under NAME, like `ip netns attach`: target is a PID (a container's) or an absolute path to an nsfs file (/proc/PID/ns/net, another pin). " +
+			"Refuses PID 0, dead PIDs and files that are not network namespaces. Teardown removes the pin only, never the processes."},
+	{Section: secNs, Name: "ns.host", Sig: "ns.host() -> Netns",
+		Text: "The namespace nslua was started in. Its exec/spawn run without any /etc binding."},
+	{Section: secNs, Name: "ns.list", Sig: "ns.list() -> {string}",
+		Text: "Names pinned in /run/netns, sorted."},
+	{Section: secNs, Name: "ns.inspect", Sig: "ns.inspect([name]) -> table",
+		Text: "n:inspect() of the namespace NAME, or of every pinned namespace as { [name] = ... }."},
+	{Section: secNs, Name: "ns.veth", Sig: "ns.veth{ {a, \"a0\" [, \"10.0.0.1/24\"]}, {b, \"b0\" [, \"10.0.0.2/24\"]} } -> Link, Link",
+		Text: "Shorthand for a:veth(\"a0\", b, \"b0\", {addr=..., peer_addr=...})."},
+	{Section: secNs, Name: "ns.keep", Sig: "ns.keep()",
+		Text: "Leave everything this run built in place on exit, as --keep does; `nslua down LAB` removes it later."},
+	{Section: secNs, Name: "ns.wait", Sig: "ns.wait()",
+		Text: "Block until SIGINT or SIGTERM (keep the lab up while you look at it); then the script goes on to its end and teardown."},
+	{Section: secNs, Name: "ns.defer", Sig: "ns.defer(fn)",
+		Text: "Register fn to run at teardown, before the built-in steps; the newest runs first. An error in one is reported and the others still run."},
+	{Section: secNs, Name: "ns.sleep", Sig: "ns.sleep(seconds)", Extra: true,
+		Text: "Sleep; Ctrl-C in the REPL interrupts it."},
+	{Section: secNs, Name: "ns.lab", Sig: "ns.lab() -> {name=, dir=}", Extra: true,
+		Text: "The lab's name and its state directory (/run/nslua/LAB): put leases, configs and keys there; it is removed at teardown."},
+	{Section: secNs, Name: "ns.asset", Sig: "ns.asset(name) -> string", Extra: true,
+		Text: "A file shipped with the built-in libraries (e.g. \"udhcpc.script\")."},
+	{Section: secNs, Name: "help", Sig: "help([fn | \"Netns:exec\"])",
+		Text: "List the API, or show one entry: help(ns.add), help(\"Link:master\")."},
+
+	{Section: secNetns, Name: "Netns fields", Sig: "n.name, n.path, n.inode",
+		Text: "inode identifies the namespace (as `stat -L -c %i`); two handles on one namespace are ==."},
+	{Section: secNetns, Name: "Netns:exec", Sig: "n:exec(cmd [, opts]) -> {code=, stdout=, stderr=, signal=, timeout=}",
+		Text: "Run and wait, inside the namespace, with /etc/netns/NAME bound over /etc (see README: /etc binding). cmd is an argv table {\"ip\",\"addr\"} or a string run by /bin/sh -c. " +
+			"opts: env (table, added to the environment), dir, stdin (string), timeout (seconds; then the process group is killed and the result has timeout=true, code 137, signal=\"SIGKILL\"), " +
+			"check=true (raise when code ~= 0). A missing program gives code 127 and says which Debian package has it. Raises only for bad arguments or an unusable namespace."},
+	{Section: secNetns, Name: "Netns:spawn", Sig: "n:spawn(cmd [, opts]) -> Proc",
+		Text: "Start a long-running process (a daemon) like exec, in its own process group, output to a log file (opts.log, default /run/nslua/LAB/logs/). " +
+			"opts.ready = \"lua pattern\" waits until a log line matches (opts.ready_timeout, default 10 s) and raises, quoting the log's last lines, if the process dies or time runs out first. " +
+			"opts env, dir, stdin as for exec. Stopped at teardown (TERM, then KILL after 3 s)."},
+	{Section: secNetns, Name: "Netns:etc", Sig: "n:etc(path [, content]) -> n | string | nil",
+		Text: "Write (or, without content, read; nil when absent) /etc/netns/NAME/path; directories are made. path is relative to /etc (\"resolv.conf\", \"hostapd/x.conf\"); " +
+			"absolute paths, .. and symlinks anywhere on the way are refused. A file that existed before the run is restored at teardown; one the run made is removed."},
+	{Section: secNetns, Name: "Netns:veth", Sig: "n:veth(name, peer_ns, peer_name [, opts]) -> Link, Link",
+		Text: "A veth pair, one end NAME in n and the other PEER_NAME in peer_ns (made there directly), both up. opts.addr, opts.peer_addr (CIDR string or list), opts.mtu, opts.mac, opts.peer_mac. " +
+			"Interface names: 1-15 bytes, no '/', ':' or white space. On any failure nothing is left."},
+	{Section: secNetns, Name: "Netns:bridge", Sig: "n:bridge(name [, opts]) -> Link",
+		Text: "A bridge, up. opts.stp (boolean), opts.group_fwd_mask (e.g. 8 to forward EAPOL)."},
+	{Section: secNetns, Name: "Netns:link", Sig: "n:link(name) -> Link", Text: "An existing interface; raises if absent."},
+	{Section: secNetns, Name: "Netns:links", Sig: "n:links() -> {Link}", Text: "All interfaces."},
+	{Section: secNetns, Name: "Netns:addr", Sig: "n:addr(dev, cidr) -> Link",
+		Text: "Add an address (IPv4 or IPv6; IPv6 without duplicate address detection, usable at once)."},
+	{Section: secNetns, Name: "Netns:route", Sig: "n:route(dst, via [, dev]) | n:route{dst=, via=, dev=, metric=}",
+		Text: "Add a route; dst is a prefix, an address or \"default\" (IPv4 or IPv6 after the gateway). A gateway that is on no connected network raises."},
+	{Section: secNetns, Name: "Netns:sysctl", Sig: "n:sysctl(key [, value]) -> string",
+		Text: "Read, or write then read back, a net.* sysctl inside the namespace (\"net.ipv4.ip_forward\"). Keys that would leave /proc/sys/net are refused."},
+	{Section: secNetns, Name: "Netns:pids", Sig: "n:pids() -> {pid}", Text: "PIDs of every process in the namespace (as `ip netns pids`)."},
+	{Section: secNetns, Name: "Netns:inspect", Sig: "n:inspect() -> table",
+		Text: "What the namespace holds now: { name, path, inode, netnsid, links = { {name, index, kind, state, mtu, mac, master, addrs, peer = {name, ns}} }, routes = { {dst, via, dev, proto, table} }, " +
+			"sysctl, procs = { {pid, cmd} }, etc = { {path, bound_to, host_exists} }, lab }."},
+	{Section: secNetns, Name: "Netns:delete", Sig: "n:delete()",
+		Text: "Stop the processes nslua started in it (and, for a namespace this lab made, every other process inside, which would otherwise keep it alive and invisible), " +
+			"remove the /etc/netns/NAME files this run wrote, and unpin it."},
+
+	{Section: secLink, Name: "Link fields", Sig: "l.name, l.ns, l.index, l.kind", Text: "kind is \"veth\", \"bridge\", \"device\"..."},
+	{Section: secLink, Name: "Link:up", Sig: "l:up() -> l", Text: "`ip link set NAME up`."},
+	{Section: secLink, Name: "Link:down", Sig: "l:down() -> l", Text: "`ip link set NAME down`."},
+	{Section: secLink, Name: "Link:addr", Sig: "l:addr(cidr) -> l", Text: "Add an address; returns the link so calls chain."},
+	{Section: secLink, Name: "Link:addrs", Sig: "l:addrs() -> {cidr}", Text: "The link's addresses, IPv6 link-local included."},
+	{Section: secLink, Name: "Link:mtu", Sig: "l:mtu([n]) -> n", Text: "Read or set the MTU (68..65535)."},
+	{Section: secLink, Name: "Link:mac", Sig: "l:mac([mac]) -> mac", Text: "Read or set the MAC address."},
+	{Section: secLink, Name: "Link:master", Sig: "l:master(bridge | nil) -> l", Text: "Enslave to a bridge in the same namespace; nil releases."},
+	{Section: secLink, Name: "Link:port", Sig: "l:port{learning=, locked=, flood=, isolated=} -> l", Extra: true,
+		Text: "Bridge-port flags of an enslaved link (`bridge link set dev NAME learning off locked on`): a locked port forwards only from MACs with a static fdb entry (802.1X access ports)."},
+	{Section: secLink, Name: "Link:stp", Sig: "l:stp(on) -> l", Extra: true, Text: "Turn a bridge's spanning tree on or off."},
+	{Section: secLink, Name: "Link:group_fwd_mask", Sig: "l:group_fwd_mask(mask) -> l", Extra: true, Text: "Set which link-local groups a bridge forwards (8: EAPOL)."},
+	{Section: secLink, Name: "Link:move", Sig: "l:move(netns [, new_name]) -> l", Text: "Move to another namespace (addresses do not follow)."},
+	{Section: secLink, Name: "Link:delete", Sig: "l:delete()", Text: "`ip link del NAME` (a veth takes its peer with it)."},
+	{Section: secLink, Name: "Link:info", Sig: "l:info() -> table", Text: "The same table as one entry of inspect().links."},
+
+	{Section: secProc, Name: "Proc fields", Sig: "p.pid, p.ns, p.cmd, p.log", Text: "log is the path of the process's log file."},
+	{Section: secProc, Name: "Proc:alive", Sig: "p:alive() -> boolean", Text: "Whether it still runs."},
+	{Section: secProc, Name: "Proc:wait", Sig: "p:wait([timeout]) -> {code=, stdout=, signal=} | nil",
+		Text: "Wait for the exit (stdout holds the log); nil when timeout seconds passed first."},
+	{Section: secProc, Name: "Proc:kill", Sig: "p:kill([signal])",
+		Text: "Signal its process group: default TERM, then KILL after 3 s if still alive; signal is a name (\"HUP\") or a number."},
+	{Section: secProc, Name: "Proc:output", Sig: "p:output() -> string", Text: "The log's contents so far."},
+}
+
+func docByName(name string) *Doc {
+	for i := range Docs {
+		if strings.EqualFold(Docs[i].Name, name) {
+			return &Docs[i]
+		}
+	}
+	return nil
+}
+
+// help prints the API, or one entry. It finds an entry by name
+// ("Netns:exec", "exec"), or by the function value itself (help(ns.add)).
+func (rt *Runtime) help(L *lua.LState) int {
+	out := rt.Out
+	switch v := L.Get(1).(type) {
+	case *lua.LNilType:
+		writeIndex(out)
+	case lua.LString:
+		writeOne(out, string(v))
+	case *lua.LFunction:
+		writeOne(out, rt.nameOf(L, v))
+	default:
+		fmt.Fprintf(out, "help: give a function or a name such as \"Netns:exec\"\n")
+	}
+	return 0
+}
+
+// nameOf finds a module function or method by identity.
+func (rt *Runtime) nameOf(L *lua.LState, fn *lua.LFunction) string {
+	if mod, ok := L.GetGlobal("ns").(*lua.LTable); ok {
+		found := ""
+		mod.ForEach(func(k, v lua.LValue) {
+			if v == fn {
+				found = "ns." + k.String()
+			}
+		})
+		if found != "" {
+			return found
+		}
+	}
+	for _, typ := range []string{typeNetns, typeLink, typeProc} {
+		mt, _ := L.GetTypeMetatable(typ).(*lua.LTable)
+		if mt == nil {
+			continue
+		}
+		if methods, ok := mt.RawGetString("__methods").(*lua.LTable); ok {
+			found := ""
+			methods.ForEach(func(k, v lua.LValue) {
+				if v == fn {
+					found = typ + ":" + k.String()
+				}
+			})
+			if found != "" {
+				return found
+			}
+		}
+	}
+	return "?"
+}
+
+func writeOne(out io.Writer, name string) {
+	d := docByName(name)
+	if d == nil {
+		for _, prefix := range []string{"ns.", "Netns:", "Link:", "Proc:"} {
+			if d = docByName(prefix + name); d != nil {
+				break
+			}
+		}
+	}
+	if d == nil {
+		fmt.Fprintf(out, "no help for %q; help() lists everything\n", name)
+		return
+	}
+	fmt.Fprintf(out, "%s\n\n%s\n", d.Sig, wrap(d.Text, 78))
+}
+
+func writeIndex(out io.Writer) {
+	section := ""
+	for _, d := range Docs {
+		if d.Section != section {
+			section = d.Section
+			fmt.Fprintf(out, "\n%s:\n", section)
+		}
+		fmt.Fprintf(out, "  %s\n", d.Sig)
+	}
+	fmt.Fprintf(out, "\nBuilt-in libraries: %s\nhelp(\"Netns:exec\") or help(ns.add) shows one entry.\n", strings.Join(scripts.Modules(), ", "))
+}
+
+func wrap(text string, width int) string {
+	var b strings.Builder
+	col := 0
+	for _, w := range strings.Fields(text) {
+		if col > 0 && col+1+len(w) > width {
+			b.WriteString("\n")
+			col = 0
+		} else if col > 0 {
+			b.WriteString(" ")
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
+}
+
+// Markdown renders the reference for docs/API.md.
+func Markdown(w io.Writer) {
+	fmt.Fprintf(w, "# nslua Lua API reference\n\n")
+	fmt.Fprintf(w, "Generated from luabind/docs.go (the source of the REPL's help()); `go test ./luabind -run TestAPIReference -update` rewrites it.\n")
+	fmt.Fprintf(w, "Entries marked *(addition)* extend the contract of shared/API.md.\n")
+	section := ""
+	for _, d := range Docs {
+		if d.Section != section {
+			section = d.Section
+			fmt.Fprintf(w, "\n## %s\n\n", section)
+		}
+		extra := ""
+		if d.Extra {
+			extra = " *(addition)*"
+		}
+		fmt.Fprintf(w, "### `%s`%s\n\n%s\n\n", d.Sig, extra, d.Text)
+	}
+	mods := scripts.Modules()
+	sort.Strings(mods)
+	fmt.Fprintf(w, "## Built-in libraries\n\n")
+	for _, m := range mods {
+		fmt.Fprintf(w, "- `require(%q)`: see scripts/%s.lua\n", m, strings.TrimPrefix(m, "nslua."))
+	}
+}

@@ -1,0 +1,252 @@
+// Package luabind is the `nslua` Lua module: namespaces, links and
+// processes of a lab (internal/lab) as Lua objects, with errors raised as
+// Lua errors that name the function at fault. Every function is documented
+// in docs.go, the one source of help() and docs/API.md.
+package luabind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/nslua/nslua/internal/lab"
+	"github.com/nslua/nslua/scripts"
+)
+
+// Runtime binds one lab to one Lua state.
+type Runtime struct {
+	Lab       *lab.Lab
+	ScriptDir string    // searched first by require ("" = none)
+	Out       io.Writer // help() and friends print here
+	// WaitSignal blocks until SIGINT or SIGTERM (ns.wait) or ctx ends.
+	WaitSignal func(ctx context.Context) error
+
+	defers  []*lua.LFunction
+	netnsUD map[*lab.Netns]*lua.LUserData
+}
+
+// New makes a runtime for l.
+func New(l *lab.Lab) *Runtime {
+	return &Runtime{Lab: l, Out: os.Stdout, netnsUD: map[*lab.Netns]*lua.LUserData{}}
+}
+
+// Open installs the module in L: require("nslua"), the global `ns`,
+// help(), and the require search order (script dir, NSLUA_PATH, built-ins).
+func (rt *Runtime) Open(L *lua.LState) {
+	rt.registerTypes(L)
+	mod := L.NewTable()
+	L.SetFuncs(mod, rt.moduleFuncs())
+	L.PreloadModule("nslua", func(L *lua.LState) int {
+		L.Push(mod)
+		return 1
+	})
+	L.SetGlobal("ns", mod)
+	L.SetGlobal("help", L.NewFunction(rt.help))
+	rt.setupRequire(L)
+}
+
+func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{
+		"add": rt.nsAdd, "open": rt.nsOpen, "pin": rt.nsPin, "host": rt.nsHost,
+		"list": rt.nsList, "inspect": rt.nsInspect, "veth": rt.nsVeth,
+		"keep": rt.nsKeep, "wait": rt.nsWait, "defer": rt.nsDefer,
+		"sleep": rt.nsSleep, "lab": rt.nsLab, "asset": rt.nsAsset,
+	}
+}
+
+func ctxOf(L *lua.LState) context.Context {
+	if ctx := L.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+func (rt *Runtime) nsAdd(L *lua.LState) int {
+	c := newCall(L, "ns.add", 2)
+	name := c.str(1, "name")
+	c.fn = fmt.Sprintf("ns.add(%q)", name)
+	o := c.opts(2, "exist_ok", "etc", "sysctl")
+	var ao lab.AddOptions
+	ao.ExistOK, _ = o.boolean("exist_ok")
+	ao.Etc = o.stringMap("etc")
+	ao.Sysctl = o.stringMap("sysctl")
+	for path := range ao.Etc {
+		c.check(lab.CheckEtcPath(path))
+	}
+	for key := range ao.Sysctl {
+		c.check(lab.CheckSysctlKey(key))
+	}
+	n, err := rt.Lab.Add(name, ao)
+	c.check(err)
+	L.Push(rt.pushNetns(L, n))
+	return 1
+}
+
+func (rt *Runtime) nsOpen(L *lua.LState) int {
+	c := newCall(L, "ns.open", 1)
+	name := c.str(1, "name")
+	c.fn = fmt.Sprintf("ns.open(%q)", name)
+	n, err := rt.Lab.Open(name)
+	c.check(err)
+	L.Push(rt.pushNetns(L, n))
+	return 1
+}
+
+func (rt *Runtime) nsPin(L *lua.LState) int {
+	c := newCall(L, "ns.pin", 2)
+	name := c.str(1, "name")
+	var target string
+	switch v := L.Get(2).(type) {
+	case lua.LNumber:
+		if float64(v) != float64(int(v)) {
+			c.raise("argument #2 (target) must be a whole PID, got %v", v)
+		}
+		target = v.String()
+	case lua.LString:
+		target = string(v)
+		if target == "" || target[0] != '/' {
+			c.raise("argument #2 (target) must be a PID or an absolute path, got %q", target)
+		}
+	default:
+		c.bad(2, "target", "a PID or a path", v)
+	}
+	c.fn = fmt.Sprintf("ns.pin(%q, %s)", name, target)
+	n, err := rt.Lab.Pin(name, target)
+	c.check(err)
+	L.Push(rt.pushNetns(L, n))
+	return 1
+}
+
+func (rt *Runtime) nsHost(L *lua.LState) int {
+	c := newCall(L, "ns.host", 0)
+	n, err := rt.Lab.Host()
+	c.check(err)
+	L.Push(rt.pushNetns(L, n))
+	return 1
+}
+
+func (rt *Runtime) nsList(L *lua.LState) int {
+	c := newCall(L, "ns.list", 0)
+	names, err := lab.List()
+	c.check(err)
+	t := L.CreateTable(len(names), 0)
+	for _, name := range names {
+		t.Append(lua.LString(name))
+	}
+	L.Push(t)
+	return 1
+}
+
+// nsVeth is the shorthand ns.veth{ {a, "a0", "10.0.0.1/24"}, {b, "b0", ...} }.
+func (rt *Runtime) nsVeth(L *lua.LState) int {
+	c := newCall(L, "ns.veth", 1)
+	t := c.optTable(1, "ends")
+	if t == nil || t.Len() != 2 {
+		c.raise("argument #1 must be a list of two ends, { {netns, name [, cidr]}, {netns, name [, cidr]} }")
+	}
+	var ends [2]struct {
+		n    *lab.Netns
+		name string
+		addr []string
+	}
+	for i := range ends {
+		end, ok := t.RawGetInt(i + 1).(*lua.LTable)
+		if !ok {
+			c.raise("end %d must be a table {netns, name [, cidr]}", i+1)
+		}
+		ends[i].n = rt.netnsValue(c, end.RawGetInt(1), fmt.Sprintf("end %d netns", i+1))
+		name, ok := end.RawGetInt(2).(lua.LString)
+		if !ok {
+			c.raise("end %d name must be a string, got %s", i+1, typeName(end.RawGetInt(2)))
+		}
+		ends[i].name = string(name)
+		switch a := end.RawGetInt(3).(type) {
+		case lua.LString:
+			ends[i].addr = []string{string(a)}
+		case *lua.LNilType:
+		default:
+			c.raise("end %d address must be a CIDR string, got %s", i+1, typeName(a))
+		}
+	}
+	a, b, err := ends[0].n.Veth(ends[0].name, ends[1].n, ends[1].name, lab.VethOptions{Addr: ends[0].addr, PeerAddr: ends[1].addr})
+	c.check(err)
+	L.Push(rt.pushLink(L, a))
+	L.Push(rt.pushLink(L, b))
+	return 2
+}
+
+func (rt *Runtime) nsKeep(L *lua.LState) int {
+	c := newCall(L, "ns.keep", 0)
+	c.check(rt.Lab.Keep())
+	return 0
+}
+
+func (rt *Runtime) nsWait(L *lua.LState) int {
+	c := newCall(L, "ns.wait", 0)
+	if rt.WaitSignal == nil {
+		c.raise("not available here")
+	}
+	err := rt.WaitSignal(ctxOf(L))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		c.check(err)
+	}
+	return 0
+}
+
+func (rt *Runtime) nsDefer(L *lua.LState) int {
+	c := newCall(L, "ns.defer", 1)
+	fn, ok := L.Get(1).(*lua.LFunction)
+	if !ok {
+		c.bad(1, "fn", "a function", L.Get(1))
+	}
+	rt.defers = append(rt.defers, fn)
+	return 0
+}
+
+// RunDefers calls the functions given to ns.defer, newest first; an error
+// in one is reported and the others still run.
+func (rt *Runtime) RunDefers(L *lua.LState) []error {
+	var errs []error
+	for i := len(rt.defers) - 1; i >= 0; i-- {
+		L.Push(rt.defers[i])
+		if err := L.PCall(0, 0, nil); err != nil {
+			errs = append(errs, fmt.Errorf("ns.defer function: %w", err))
+		}
+	}
+	rt.defers = nil
+	return errs
+}
+
+func (rt *Runtime) nsSleep(L *lua.LState) int {
+	c := newCall(L, "ns.sleep", 1)
+	d := c.seconds(c.num(1, "seconds"), "seconds")
+	select {
+	case <-time.After(d):
+	case <-ctxOf(L).Done():
+		c.raise("interrupted")
+	}
+	return 0
+}
+
+func (rt *Runtime) nsLab(L *lua.LState) int {
+	newCall(L, "ns.lab", 0)
+	t := L.NewTable()
+	t.RawSetString("name", lua.LString(rt.Lab.Name))
+	t.RawSetString("dir", lua.LString(rt.Lab.Dir))
+	L.Push(t)
+	return 1
+}
+
+func (rt *Runtime) nsAsset(L *lua.LState) int {
+	c := newCall(L, "ns.asset", 1)
+	name := c.str(1, "name")
+	data, err := scripts.Asset(name)
+	c.check(err)
+	L.Push(lua.LString(data))
+	return 1
+}
