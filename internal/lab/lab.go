@@ -94,13 +94,20 @@ func (l *Lab) Kept() bool {
 // Host returns the namespace nslua was started in.
 func (l *Lab) Host() (*Netns, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.host != nil {
-		return l.host, nil
+	host := l.host
+	l.mu.Unlock()
+	if host != nil {
+		return host, nil
 	}
 	n, err := openHost(l)
 	if err != nil {
 		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.host != nil { // another goroutine was first
+		n.release()
+		return l.host, nil
 	}
 	l.host = n
 	return n, nil

@@ -9,14 +9,11 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/nslua/nslua/internal/journal"
 	"github.com/nslua/nslua/internal/nsfs"
 )
-
-func nsHandle(fd int) netns.NsHandle { return netns.NsHandle(fd) }
 
 // Link is a network interface in a namespace.
 type Link struct {

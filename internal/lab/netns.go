@@ -210,7 +210,7 @@ func (l *Lab) adopt(name, path string, inode uint64, host bool) (*Netns, error) 
 	if n.fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if n.nl, err = netlink.NewHandleAt(nsHandle(n.fd), unix.NETLINK_ROUTE); err != nil {
+	if n.nl, err = nsfs.HandleAt(n.fd); err != nil {
 		unix.Close(n.fd)
 		return nil, fmt.Errorf("netlink socket in %s: %w", name, err)
 	}

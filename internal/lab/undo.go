@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/nslua/nslua/internal/journal"
@@ -211,7 +210,7 @@ func handleFor(e *journal.Entry) (*netlink.Handle, error) {
 		return nil, nil
 	}
 	defer unix.Close(fd)
-	return netlink.NewHandleAt(netns.NsHandle(fd), unix.NETLINK_ROUTE)
+	return nsfs.HandleAt(fd)
 }
 
 func (u *undoer) removeEtcFile(e *journal.Entry) error {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -126,6 +127,24 @@ func Inode(path string) (uint64, error) {
 func IsPinned(path string) bool {
 	var fs unix.Statfs_t
 	return unix.Statfs(path, &fs) == nil && fs.Type == nsfsMagic
+}
+
+// The main goroutine keeps the main thread for itself: a goroutine that
+// ends while locked to the main thread cannot kill it (Go parks it instead),
+// so a Do landing there would leave the process's thread-group leader —
+// what /proc/PID/ns/net shows — inside another namespace for good.
+func init() { runtime.LockOSThread() }
+
+// HandleAt opens a netlink socket inside the namespace open at nsFd.
+// netlink.NewHandleAt switches the caller's thread back and forth and
+// ignores a failed switch back; Do never hands such a thread back.
+func HandleAt(nsFd int) (*netlink.Handle, error) {
+	var h *netlink.Handle
+	err := Do(nsFd, func() (err error) {
+		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+		return err
+	})
+	return h, err
 }
 
 // Do runs fn on a fresh OS thread that has joined the network namespace open

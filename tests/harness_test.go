@@ -1,0 +1,249 @@
+// Package tests holds nslua's integration and acceptance tests. They run
+// as root on a real kernel with Debian's daemons; nothing is mocked. Lua
+// test files (*_test.lua) run in-process: each global function Test* is a
+// subtest with its own lab, torn down after it, and checked for leftovers.
+package tests
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/nslua/nslua/internal/lab"
+	"github.com/nslua/nslua/luabind"
+)
+
+// nslua is the binary under test, built once by TestMain.
+var nslua string
+
+func TestMain(m *testing.M) {
+	if os.Geteuid() != 0 {
+		fmt.Println("tests: not root; the integration tests need root (they make namespaces)")
+		os.Exit(0)
+	}
+	dir, err := os.MkdirTemp("", "nslua-test-bin-")
+	if err != nil {
+		panic(err)
+	}
+	nslua = filepath.Join(dir, "nslua")
+	build := exec.Command("go", "build", "-o", nslua, "../cmd/nslua")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Println("tests: building nslua failed:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// prefix returns a name prefix unique to this test run, short enough to
+// leave room in 15-byte interface names.
+func prefix(t testing.TB) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return "t" + hex.EncodeToString(b)
+}
+
+// cleanupPrefix removes, after the test, everything named with p that the
+// test may have left: pins, /etc/netns entries, host links, labs. It also
+// fails the test if the product left any of it behind.
+func cleanupPrefix(t testing.TB, p string) {
+	t.Cleanup(func() {
+		left := leftovers(p)
+		if len(left) > 0 {
+			t.Errorf("left behind: %s", strings.Join(left, ", "))
+		}
+		forceRemove(p)
+	})
+}
+
+func leftovers(p string) []string {
+	var left []string
+	for _, dir := range []string{"/run/netns", "/etc/netns", "/run/nslua"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, p+"*"))
+		left = append(left, matches...)
+	}
+	out, _ := exec.Command("ip", "-o", "link", "show").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], p) {
+			left = append(left, "host link "+strings.TrimSuffix(f[1], ":"))
+		}
+	}
+	return left
+}
+
+// forceRemove is the test's own safety net, independent of nslua.
+func forceRemove(p string) {
+	pins, _ := filepath.Glob("/run/netns/" + p + "*")
+	for _, pin := range pins {
+		name := filepath.Base(pin)
+		out, _ := exec.Command("ip", "netns", "pids", name).Output()
+		for _, pid := range strings.Fields(string(out)) {
+			exec.Command("kill", "-9", pid).Run()
+		}
+		exec.Command("ip", "netns", "del", name).Run()
+	}
+	for _, glob := range []string{"/etc/netns/" + p + "*", "/run/nslua/" + p + "*"} {
+		matches, _ := filepath.Glob(glob)
+		for _, m := range matches {
+			os.RemoveAll(m)
+		}
+	}
+	out, _ := exec.Command("ip", "-o", "link", "show").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], p) {
+			name := strings.SplitN(strings.TrimSuffix(f[1], ":"), "@", 2)[0]
+			exec.Command("ip", "link", "del", name).Run()
+		}
+	}
+}
+
+// runLuaTests runs every global Test* function of a Lua file as a subtest.
+func runLuaTests(t *testing.T, file string) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := luaTestNames(t, file, string(src))
+	if len(names) == 0 {
+		t.Fatalf("%s has no Test* functions", file)
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) { runLuaTest(t, file, string(src), name) })
+	}
+}
+
+func luaTestNames(t *testing.T, file, src string) []string {
+	L := lua.NewState()
+	defer L.Close()
+	if err := L.DoString("ns = setmetatable({}, {__index = function() return function() end end})"); err != nil {
+		t.Fatal(err)
+	}
+	fn, err := L.Load(strings.NewReader(src), file)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	L.Push(fn)
+	if err := L.PCall(0, 0, nil); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	var names []string
+	L.G.Global.ForEach(func(k, v lua.LValue) {
+		if _, ok := v.(*lua.LFunction); ok && strings.HasPrefix(k.String(), "Test") {
+			names = append(names, k.String())
+		}
+	})
+	sort.Strings(names)
+	return names
+}
+
+// runLuaTest gives one Test* function a fresh lab and a `t` object:
+// t.prefix (unique name prefix), t:log, t:skip, t:fatal, t:eq.
+func runLuaTest(t *testing.T, file, src, name string) {
+	p := prefix(t)
+	cleanupPrefix(t, p)
+	l, err := lab.Start(p+"-lab", file, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	L := lua.NewState()
+	rt := luabind.New(l)
+	rt.ScriptDir = filepath.Dir(file)
+	rt.Out = io.Discard
+	rt.Open(L)
+	tt := luaT(L, t, p)
+	fn, err := L.Load(strings.NewReader(src), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	L.Push(fn)
+	runErr := L.PCall(0, 0, nil)
+	if runErr == nil {
+		L.Push(L.GetGlobal(name))
+		L.Push(tt)
+		runErr = L.PCall(1, 0, nil)
+	}
+	for _, err := range rt.RunDefers(L) {
+		t.Errorf("defer: %v", err)
+	}
+	if errs := l.Close(); len(errs) > 0 {
+		t.Errorf("teardown: %v", errs)
+	}
+	L.Close()
+	if runErr != nil {
+		msg := runErr.Error()
+		if apiErr, ok := runErr.(*lua.ApiError); ok {
+			msg = apiErr.Object.String()
+		}
+		if strings.Contains(msg, "SKIP: ") {
+			t.Skip(msg[strings.Index(msg, "SKIP: ")+6:])
+		}
+		t.Fatal(msg)
+	}
+}
+
+func luaT(L *lua.LState, t *testing.T, p string) *lua.LTable {
+	tt := L.NewTable()
+	tt.RawSetString("prefix", lua.LString(p))
+	tt.RawSetString("log", L.NewFunction(func(L *lua.LState) int {
+		var parts []string
+		for i := 2; i <= L.GetTop(); i++ {
+			parts = append(parts, L.ToStringMeta(L.Get(i)).String())
+		}
+		t.Log(strings.Join(parts, " "))
+		return 0
+	}))
+	tt.RawSetString("skip", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("SKIP: %s", L.OptString(2, "skipped"))
+		return 0
+	}))
+	tt.RawSetString("fatal", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("%s", L.OptString(2, "failed"))
+		return 0
+	}))
+	tt.RawSetString("eq", L.NewFunction(func(L *lua.LState) int {
+		a, b := L.Get(2), L.Get(3)
+		if !L.Equal(a, b) {
+			L.RaiseError("%s: got %s, want %s", L.OptString(4, "eq"), L.ToStringMeta(a), L.ToStringMeta(b))
+		}
+		return 0
+	}))
+	return tt
+}
+
+// run runs the nslua binary and returns stdout, stderr and exit status.
+func run(t testing.TB, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(nslua, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run nslua %v: %v", args, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// sh runs a shell command that must succeed (test setup).
+func sh(t testing.TB, script string) string {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	return string(out)
+}
