@@ -1,0 +1,380 @@
+package inspect
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/nslua/nslua/internal/nsfs"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// nsfsMagic is NSFS_MAGIC from linux/magic.h.
+const nsfsMagic = 0x6e736673
+
+// maxDumpTries bounds the retries of a dump the kernel reports as
+// interrupted: links and addresses change while a lab is being built.
+const maxDumpTries = 10
+
+// sysctlKeys are the forwarding switches a lab usually cares about.
+var sysctlKeys = []string{"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"}
+
+// snapshot is one namespace held open for the length of an inspection: the
+// fd keeps it alive and identifies it to RTM_GETNSID, the handle talks to
+// it, links is its link dump.
+type snapshot struct {
+	label   string // how a veth peer in it is named: "host", pin name, "pid:N", ...
+	path    string
+	inode   uint64
+	fd      int
+	h       *netlink.Handle
+	links   []netlink.Link
+	byIndex map[int]netlink.Link
+	sysctl  map[string]string
+	info    *Info // nil for a namespace opened only to name a veth peer
+}
+
+// pathError says what is wrong with a path and is errors.Is-comparable
+// with the kind of wrongness (fs.ErrNotExist, ErrNotNetns).
+type pathError struct {
+	path, why string
+	kind      error
+}
+
+func (e *pathError) Error() string { return e.path + " " + e.why }
+func (e *pathError) Unwrap() error { return e.kind }
+
+// openNetns opens path and checks, on that very fd, that it is a network
+// namespace, so that a pin replaced in between cannot fool the check.
+func openNetns(path string) (int, uint64, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return -1, 0, &pathError{path, "does not exist", fs.ErrNotExist}
+	}
+	if err != nil {
+		return -1, 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	inode, err := checkNetnsFd(fd, path)
+	if err != nil {
+		unix.Close(fd)
+		return -1, 0, err
+	}
+	return fd, inode, nil
+}
+
+func checkNetnsFd(fd int, path string) (uint64, error) {
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sfs); err != nil {
+		return 0, fmt.Errorf("statfs %s: %w", path, err)
+	}
+	if sfs.Type != nsfsMagic {
+		return 0, &pathError{path, "is not a namespace (no nsfs mount there)", ErrNotNetns}
+	}
+	kind, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
+	if err != nil {
+		return 0, fmt.Errorf("%s: namespace type: %w", path, err)
+	}
+	if kind != unix.CLONE_NEWNET {
+		return 0, &pathError{path, "is a namespace of another type, not a network namespace", ErrNotNetns}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, fmt.Errorf("stat %s: %w", path, err)
+	}
+	return st.Ino, nil
+}
+
+// openSnapshot opens the namespace at path, its netlink socket and, if
+// withSysctl, reads its forwarding sysctls; then dumps its links.
+func openSnapshot(path, label string, withSysctl bool) (*snapshot, error) {
+	fd, inode, err := openNetns(path)
+	if err != nil {
+		return nil, err
+	}
+	return newSnapshot(fd, inode, path, label, withSysctl)
+}
+
+// newSnapshot takes over fd, a network namespace, and fills the snapshot
+// in; on failure it closes fd.
+func newSnapshot(fd int, inode uint64, path, label string, withSysctl bool) (*snapshot, error) {
+	s := &snapshot{label: label, path: path, inode: inode, fd: fd}
+	if err := s.enter(withSysctl); err != nil {
+		s.close()
+		return nil, err
+	}
+	if err := s.loadLinks(); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// enter does, on a throw-away thread inside the namespace, the two things
+// that depend on the calling thread's namespace: making the netlink socket
+// and opening /proc/sys/net files.
+func (s *snapshot) enter(withSysctl bool) error {
+	return nsfs.Do(s.fd, func() error {
+		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+		if err != nil {
+			return fmt.Errorf("netlink socket in %s: %w", s.path, err)
+		}
+		s.h = h
+		if withSysctl {
+			s.sysctl = readSysctls()
+		}
+		return nil
+	})
+}
+
+// readSysctls must run on a thread inside the namespace. A key whose file
+// is missing (IPv6 disabled, say) is left out rather than invented.
+func readSysctls() map[string]string {
+	m := make(map[string]string, len(sysctlKeys))
+	for _, key := range sysctlKeys {
+		b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(key, ".", "/"))
+		if err == nil {
+			m[key] = strings.TrimSpace(string(b))
+		}
+	}
+	return m
+}
+
+func (s *snapshot) close() {
+	if s.h != nil {
+		s.h.Close()
+		s.h = nil
+	}
+	if s.fd >= 0 {
+		unix.Close(s.fd)
+		s.fd = -1
+	}
+}
+
+// dump runs a netlink dump until the kernel reports it consistent.
+func dump[T any](what, path string, fn func() ([]T, error)) ([]T, error) {
+	var err error
+	for range maxDumpTries {
+		var v []T
+		v, err = fn()
+		if err == nil {
+			return v, nil
+		}
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return nil, fmt.Errorf("%s in %s: %w", what, path, err)
+		}
+	}
+	return nil, fmt.Errorf("%s in %s: still changing after %d tries: %w", what, path, maxDumpTries, err)
+}
+
+func (s *snapshot) loadLinks() error {
+	links, err := dump("list links", s.path, s.h.LinkList)
+	if err != nil {
+		return err
+	}
+	sort.Slice(links, func(i, j int) bool { return links[i].Attrs().Index < links[j].Attrs().Index })
+	s.links = links
+	s.byIndex = make(map[int]netlink.Link, len(links))
+	for _, l := range links {
+		s.byIndex[l.Attrs().Index] = l
+	}
+	return nil
+}
+
+// linkName is the name of the link with index i here, "" if none.
+func (s *snapshot) linkName(i int) string {
+	if l, ok := s.byIndex[i]; ok {
+		return l.Attrs().Name
+	}
+	return ""
+}
+
+// buildInfo turns the snapshot into an Info with links, addresses, routes,
+// sysctls and /etc/netns entries; peers, procs, lab and netnsid are filled
+// in later, once every namespace of the inspection is known. etcName is
+// the name whose /etc/netns directory applies, "" for none.
+func (s *snapshot) buildInfo(name, etcName string) error {
+	addrs, err := dump("list addresses", s.path, func() ([]netlink.Addr, error) {
+		return s.h.AddrList(nil, netlink.FAMILY_ALL)
+	})
+	if err != nil {
+		return err
+	}
+	routes, err := dump("list routes", s.path, func() ([]netlink.Route, error) {
+		return s.h.RouteListFiltered(netlink.FAMILY_ALL,
+			&netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+	})
+	if err != nil {
+		return err
+	}
+	etc, err := readEtc(etcName)
+	if err != nil {
+		return err
+	}
+	sysctl := s.sysctl
+	if sysctl == nil {
+		sysctl = map[string]string{}
+	}
+	s.info = &Info{
+		Name:   name,
+		Path:   s.path,
+		Inode:  s.inode,
+		Links:  s.makeLinks(addrs),
+		Routes: s.makeRoutes(routes),
+		Sysctl: sysctl,
+		Procs:  []Proc{},
+		Etc:    etc,
+	}
+	return nil
+}
+
+func (s *snapshot) makeLinks(addrs []netlink.Addr) []Link {
+	byLink := map[int][]string{}
+	for _, a := range addrs {
+		if a.IPNet != nil {
+			byLink[a.LinkIndex] = append(byLink[a.LinkIndex], a.IPNet.String())
+		}
+	}
+	out := make([]Link, 0, len(s.links))
+	for _, l := range s.links {
+		a := l.Attrs()
+		link := Link{
+			Name:   a.Name,
+			Index:  a.Index,
+			Kind:   linkKind(l),
+			State:  "down",
+			Oper:   a.OperState.String(),
+			MTU:    a.MTU,
+			MAC:    a.HardwareAddr.String(),
+			Master: s.linkName(a.MasterIndex),
+			Addrs:  byLink[a.Index],
+		}
+		if a.Flags&net.FlagUp != 0 {
+			link.State = "up"
+		}
+		if link.Addrs == nil {
+			link.Addrs = []string{}
+		}
+		out = append(out, link)
+	}
+	return out
+}
+
+// linkKind is IFLA_INFO_KIND ("veth", "bridge", ...); links without one
+// (loopback, physical NICs) are "loopback" or "device".
+func linkKind(l netlink.Link) string {
+	if _, ok := l.(*netlink.Device); ok {
+		if l.Attrs().EncapType == "loopback" {
+			return "loopback"
+		}
+		return "device"
+	}
+	return l.Type()
+}
+
+func (s *snapshot) makeRoutes(routes []netlink.Route) []Route {
+	out := make([]Route, 0, len(routes))
+	for _, r := range routes {
+		out = append(out, s.makeRoute(r))
+	}
+	return out
+}
+
+func (s *snapshot) makeRoute(r netlink.Route) Route {
+	out := Route{
+		Dst:    prefixString(r.Dst),
+		Dev:    s.linkName(r.LinkIndex),
+		Proto:  r.Protocol.String(),
+		Table:  "main",
+		Metric: r.Priority,
+	}
+	if r.Gw != nil {
+		out.Via = r.Gw.String()
+	} else if r.Via != nil {
+		out.Via = r.Via.String()
+	}
+	if r.Src != nil {
+		out.Src = r.Src.String()
+	}
+	if r.Type != unix.RTN_UNICAST {
+		out.Type = routeType(r.Type)
+	}
+	if len(r.MultiPath) > 0 {
+		var vias, devs []string
+		for _, hop := range r.MultiPath {
+			if hop.Gw != nil {
+				vias = append(vias, hop.Gw.String())
+			}
+			devs = append(devs, s.linkName(hop.LinkIndex))
+		}
+		out.Via = strings.Join(vias, ",")
+		out.Dev = strings.Join(devs, ",")
+	}
+	return out
+}
+
+// prefixString writes a route destination as `ip route` does.
+func prefixString(dst *net.IPNet) string {
+	if dst == nil {
+		return "default"
+	}
+	if ones, _ := dst.Mask.Size(); ones == 0 && dst.IP.IsUnspecified() {
+		return "default"
+	}
+	return dst.String()
+}
+
+func routeType(t int) string {
+	switch t {
+	case unix.RTN_LOCAL:
+		return "local"
+	case unix.RTN_BROADCAST:
+		return "broadcast"
+	case unix.RTN_ANYCAST:
+		return "anycast"
+	case unix.RTN_MULTICAST:
+		return "multicast"
+	case unix.RTN_BLACKHOLE:
+		return "blackhole"
+	case unix.RTN_UNREACHABLE:
+		return "unreachable"
+	case unix.RTN_PROHIBIT:
+		return "prohibit"
+	case unix.RTN_THROW:
+		return "throw"
+	case unix.RTN_NAT:
+		return "nat"
+	}
+	return fmt.Sprintf("type-%d", t)
+}
+
+// etcDir is where `ip netns exec` looks for per-namespace /etc files.
+const etcDir = "/etc/netns"
+
+// readEtc lists /etc/netns/NAME. A name that could not be a pin name (or
+// "") has no such directory by definition.
+func readEtc(name string) ([]Etc, error) {
+	out := []Etc{}
+	if nsfs.ValidateName(name) != nil {
+		return out, nil
+	}
+	dir := filepath.Join(etcDir, name)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	for _, e := range entries { // ReadDir sorts by name
+		target := filepath.Join("/etc", e.Name())
+		_, statErr := os.Stat(target)
+		out = append(out, Etc{Path: e.Name(), BoundTo: target, HostExists: statErr == nil})
+	}
+	return out, nil
+}

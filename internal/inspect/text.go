@@ -1,0 +1,139 @@
+package inspect
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes infos as one JSON array, "[]" when there are none.
+func WriteJSON(w io.Writer, infos []*Info) error {
+	if infos == nil {
+		infos = []*Info{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(infos)
+}
+
+// WriteText writes a compact view in the spirit of `ip -br addr`: a header
+// per namespace, one aligned row per link, then routes, sysctls, processes
+// and /etc/netns entries, one per row. Namespaces are separated by a blank
+// line.
+func WriteText(w io.Writer, infos []*Info) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for i, info := range infos {
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		writeInfo(tw, info)
+	}
+	return tw.Flush()
+}
+
+func writeInfo(w io.Writer, info *Info) {
+	fmt.Fprintln(w, header(info))
+	for _, l := range info.Links {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%d\t%s\t%s\t%s\n", l.Name, linkState(l), l.Kind, l.MTU,
+			orDash(l.MAC), linkRelation(l), strings.Join(l.Addrs, " "))
+	}
+	for _, r := range info.Routes {
+		fmt.Fprintf(w, "  route\t%s\n", routeText(r))
+	}
+	if len(info.Sysctl) > 0 {
+		fmt.Fprintf(w, "  sysctl\t%s\n", sysctlText(info.Sysctl))
+	}
+	for _, p := range info.Procs {
+		fmt.Fprintf(w, "  proc\t%d %s\n", p.PID, p.Cmd)
+	}
+	for _, e := range info.Etc {
+		missing := ""
+		if !e.HostExists {
+			missing = " (missing on the host: not bound)"
+		}
+		fmt.Fprintf(w, "  etc\t%s -> %s%s\n", e.Path, e.BoundTo, missing)
+	}
+}
+
+func header(info *Info) string {
+	parts := []string{info.Name, "inode " + strconv.FormatUint(info.Inode, 10)}
+	if info.NetnsID != nil {
+		parts = append(parts, "netnsid "+strconv.Itoa(*info.NetnsID))
+	}
+	if info.Lab != "" {
+		parts = append(parts, "lab "+info.Lab)
+	}
+	return strings.Join(parts, "  ")
+}
+
+// linkState is the administrative state, plus the operational one when
+// the link is up but not passing traffic: "up(no-carrier)" for a veth
+// whose peer is down, "up(lower-layer-down)" for a link on a downed one.
+func linkState(l Link) string {
+	switch {
+	case l.State != "up" || l.Oper == "up" || l.Oper == "unknown":
+		return l.State
+	case l.Oper == "down":
+		return "up(no-carrier)"
+	}
+	return "up(" + l.Oper + ")"
+}
+
+func linkRelation(l Link) string {
+	var parts []string
+	if l.Master != "" {
+		parts = append(parts, "master "+l.Master)
+	}
+	if l.Peer != nil {
+		parts = append(parts, "peer "+l.Peer.Name+"@"+l.Peer.NS)
+	}
+	if parts == nil {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
+
+// routeText writes a route the way `ip route` does.
+func routeText(r Route) string {
+	parts := []string{}
+	if r.Type != "" {
+		parts = append(parts, r.Type)
+	}
+	parts = append(parts, r.Dst)
+	add := func(key, val string) {
+		if val != "" {
+			parts = append(parts, key, val)
+		}
+	}
+	add("via", r.Via)
+	add("dev", r.Dev)
+	add("proto", r.Proto)
+	add("src", r.Src)
+	if r.Metric != 0 {
+		add("metric", strconv.Itoa(r.Metric))
+	}
+	return strings.Join(parts, " ")
+}
+
+func sysctlText(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + m[k]
+	}
+	return strings.Join(keys, " ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,86 @@
+package inspect
+
+import "errors"
+
+// Options tunes an inspection.
+type Options struct {
+	// Owner names the lab that owns the namespace with this inode, "" if
+	// none. It may be nil.
+	Owner func(inode uint64) string
+}
+
+func (o Options) owner(inode uint64) string {
+	if o.Owner == nil {
+		return ""
+	}
+	return o.Owner(inode)
+}
+
+// Info is what one namespace holds. The JSON names are those of the Lua
+// table `inspect()` returns.
+type Info struct {
+	Name    string            `json:"name"`
+	Path    string            `json:"path"`
+	Inode   uint64            `json:"inode"`
+	NetnsID *int              `json:"netnsid"` // as seen from the host; nil if it has none
+	Links   []Link            `json:"links"`
+	Routes  []Route           `json:"routes"`
+	Sysctl  map[string]string `json:"sysctl"`
+	Procs   []Proc            `json:"procs"`
+	Etc     []Etc             `json:"etc"`
+	Lab     string            `json:"lab,omitempty"`
+}
+
+// Link is one network interface, as `ip addr` shows it.
+type Link struct {
+	Name   string   `json:"name"`
+	Index  int      `json:"index"`
+	Kind   string   `json:"kind"`  // "veth", "bridge", "loopback", "device", ...
+	State  string   `json:"state"` // administrative: "up" or "down"
+	Oper   string   `json:"oper"`  // operational, as the kernel reports it: "up", "down", "lower-layer-down", "unknown", ...
+	MTU    int      `json:"mtu"`
+	MAC    string   `json:"mac,omitempty"` // "" when none or all zeros (loopback)
+	Master string   `json:"master,omitempty"`
+	Addrs  []string `json:"addrs"` // "10.0.0.1/24", "fd00::1/64", kernel order
+	Peer   *Peer    `json:"peer,omitempty"`
+}
+
+// Peer is where the other end of a veth lives.
+type Peer struct {
+	Name string `json:"name"` // interface name, or "ifN" if its namespace could not be found
+	// NS is the namespace: its pin name, "host", "pid:N" (a process's
+	// namespace that has no pin), "inode:N" (held by a bind mount
+	// elsewhere), or "netnsid:N" when it could not be found at all.
+	NS    string `json:"ns"`
+	Inode uint64 `json:"inode,omitempty"` // the peer namespace's inode, when known
+}
+
+// Route is one entry of the main routing table.
+type Route struct {
+	Dst    string `json:"dst"`           // "default" or a prefix
+	Via    string `json:"via,omitempty"` // gateway(s), comma-separated for multipath
+	Dev    string `json:"dev,omitempty"` // interface(s), comma-separated for multipath
+	Proto  string `json:"proto"`
+	Table  string `json:"table"` // always "main"
+	Src    string `json:"src,omitempty"`
+	Metric int    `json:"metric,omitempty"`
+	Type   string `json:"type,omitempty"` // set when not unicast: "blackhole", "unreachable", ...
+}
+
+// Proc is a process whose network namespace this is.
+type Proc struct {
+	PID int    `json:"pid"`
+	Cmd string `json:"cmd"` // command line joined by spaces, or "[comm]" for kernel threads
+}
+
+// Etc is one entry of /etc/netns/NAME, which `ip netns exec` binds over
+// its namesake in /etc.
+type Etc struct {
+	Path       string `json:"path"`        // "resolv.conf"
+	BoundTo    string `json:"bound_to"`    // "/etc/resolv.conf"
+	HostExists bool   `json:"host_exists"` // whether BoundTo exists on the host; if not, `ip netns exec` fails to bind the entry and warns
+}
+
+// ErrNotNetns is wrapped by errors about a path that exists but is not a
+// network namespace (for one, an empty pin file left by an interrupted add).
+var ErrNotNetns = errors.New("not a network namespace")
