@@ -104,15 +104,15 @@ func remountSys() error {
 	return nil
 }
 
-// bindEtc binds each entry over /etc/ENTRY. When some /etc/ENTRY does not
-// exist on the host, /etc is first covered by an overlay whose upper layer
-// is a private tmpfs, so that the missing file can be made to bind onto
-// without creating anything in the host's /etc. A namespace without its
-// own resolv.conf sees a private copy of the host's: a DHCP client inside
-// may rewrite it, the host's file stays as it is.
+// bindEtc covers /etc with an overlay whose upper layer is a private
+// tmpfs, then binds each entry over /etc/ENTRY. So: an entry whose target
+// the host lacks still appears (made in the overlay, not in the host's
+// /etc); whatever a program inside writes to /etc outside the entries
+// (dhclient-script's temporary files, say) never reaches the host; and a
+// namespace without its own resolv.conf sees a private copy of the host's.
 func bindEtc(etcName string, entries []etcEntry) error {
 	dir := filepath.Join(EtcRoot, etcName)
-	// Hold the sources open before any overlay hides the real files: a bind
+	// Hold the sources open before the overlay hides the real files: a bind
 	// through the overlay would send writes into its throw-away upper layer.
 	fds := make([]int, 0, len(entries)+1)
 	defer func() { closeAll(fds) }()
@@ -123,12 +123,8 @@ func bindEtc(etcName string, entries []etcEntry) error {
 		}
 		fds = append(fds, fd)
 	}
-	overlay, resolv := needsOverlay(entries), needsResolvCopy(entries)
-	if !overlay && !resolv {
-		return bindAll(entries, fds)
-	}
 	return withScratch(func(scratch string) error {
-		if resolv {
+		if needsResolvCopy(entries) {
 			fd, err := privateCopy(scratch, "/etc/resolv.conf")
 			if err != nil {
 				return err
@@ -136,10 +132,8 @@ func bindEtc(etcName string, entries []etcEntry) error {
 			fds = append(fds, fd)
 			entries = append(entries, etcEntry{name: "resolv.conf", hostExists: true})
 		}
-		if overlay {
-			if err := overlayEtc(scratch, entries); err != nil {
-				return err
-			}
+		if err := overlayEtc(scratch, entries); err != nil {
+			return err
 		}
 		return bindAll(entries, fds)
 	})
@@ -154,15 +148,6 @@ func bindAll(entries []etcEntry, fds []int) error {
 		}
 	}
 	return nil
-}
-
-func needsOverlay(entries []etcEntry) bool {
-	for _, e := range entries {
-		if !e.hostExists {
-			return true
-		}
-	}
-	return false
 }
 
 func needsResolvCopy(entries []etcEntry) bool {
