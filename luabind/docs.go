@@ -56,6 +56,8 @@ var Docs = []Doc{
 		Text: "Register fn to run at teardown, before the built-in steps; the newest runs first. An error in one is reported and the others still run."},
 	{Section: secNs, Name: "ns.sleep", Sig: "ns.sleep(seconds)", Extra: true,
 		Text: "Sleep; Ctrl-C in the REPL interrupts it."},
+	{Section: secNs, Name: "ns.clock", Sig: "ns.clock() -> seconds", Extra: true,
+		Text: "Monotonic time in seconds (fractional) since nslua started, for timing steps of a lab."},
 	{Section: secNs, Name: "ns.lab", Sig: "ns.lab() -> {name=, dir=}", Extra: true,
 		Text: "The lab's name and its state directory (/run/nslua/LAB): put leases, configs and keys there; it is removed at teardown."},
 	{Section: secNs, Name: "ns.asset", Sig: "ns.asset(name) -> string", Extra: true,

@@ -55,7 +55,7 @@ func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
 		"add": rt.nsAdd, "open": rt.nsOpen, "pin": rt.nsPin, "host": rt.nsHost,
 		"list": rt.nsList, "inspect": rt.nsInspect, "veth": rt.nsVeth,
 		"keep": rt.nsKeep, "wait": rt.nsWait, "defer": rt.nsDefer,
-		"sleep": rt.nsSleep, "lab": rt.nsLab, "asset": rt.nsAsset,
+		"sleep": rt.nsSleep, "lab": rt.nsLab, "asset": rt.nsAsset, "clock": rt.nsClock,
 	}
 }
 
@@ -231,6 +231,15 @@ func (rt *Runtime) nsSleep(L *lua.LState) int {
 		c.raise("interrupted")
 	}
 	return 0
+}
+
+// processStart anchors ns.clock: monotonic, unlike os.time's seconds.
+var processStart = time.Now()
+
+func (rt *Runtime) nsClock(L *lua.LState) int {
+	newCall(L, "ns.clock", 0)
+	L.Push(lua.LNumber(time.Since(processStart).Seconds()))
+	return 1
 }
 
 func (rt *Runtime) nsLab(L *lua.LState) int {

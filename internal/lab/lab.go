@@ -84,6 +84,16 @@ func (l *Lab) Keep() error {
 	return l.j.Keep()
 }
 
+// protectKept writes the default resolv.conf of every namespace of a kept
+// lab, so that `ip netns exec` users are protected as nslua's are.
+func (l *Lab) protectKept(nss []*Netns) {
+	for _, n := range nss {
+		if err := n.ensureResolv(); err != nil {
+			fmt.Fprintf(l.Log, "nslua: %s: own resolv.conf: %v\n", n.Name, err)
+		}
+	}
+}
+
 // Kept reports whether Keep was called.
 func (l *Lab) Kept() bool {
 	l.mu.Lock()
@@ -145,6 +155,7 @@ func (l *Lab) Close() []error {
 	l.mu.Unlock()
 
 	if kept {
+		l.protectKept(nss)
 		for _, n := range nss {
 			n.release()
 		}

@@ -33,6 +33,8 @@ type Netns struct {
 	worker  *nsexec.Worker
 	entry   *journal.Entry
 	deleted bool
+
+	resolvDone bool // the namespace has its own resolv.conf (see ensureResolv)
 }
 
 func (n *Netns) String() string {
@@ -131,6 +133,30 @@ func (l *Lab) create(name string) (*Netns, error) {
 	return n, nil
 }
 
+// ensureResolv gives a namespace this lab made its own resolv.conf, a copy
+// of the host's, so that a DHCP client inside rewrites that copy and never
+// the host's file. It is written when a program first runs in the
+// namespace (before that, nothing can use it: programs nslua starts see a
+// private copy anyway) and when the lab is kept, for `ip netns exec` users:
+// building a 1000-namespace topology thus costs no 1000 file writes.
+func (n *Netns) ensureResolv() error {
+	n.mu.Lock()
+	done := n.resolvDone || !n.owned
+	n.resolvDone = true
+	n.mu.Unlock()
+	if done {
+		return nil
+	}
+	if _, found, err := n.ReadEtc("resolv.conf"); err != nil || found {
+		return err
+	}
+	data, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		return nil // the host has none: nothing to protect
+	}
+	return n.WriteEtc("resolv.conf", string(data))
+}
+
 // newHandleHere opens a netlink socket in the calling thread's namespace
 // and brings lo up, as `ip netns add` leaves it... plus the up.
 func newHandleHere() (*netlink.Handle, error) {
@@ -154,12 +180,8 @@ func (l *Lab) register(n *Netns) {
 
 func (n *Netns) configure(opts AddOptions) error {
 	etc := opts.Etc
-	if _, given := etc["resolv.conf"]; !given && n.owned {
-		if data, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-			if err := n.WriteEtc("resolv.conf", string(data)); err != nil {
-				return err
-			}
-		}
+	if _, given := etc["resolv.conf"]; given {
+		n.resolvDone = true
 	}
 	for _, path := range sortedKeys(etc) {
 		if err := n.WriteEtc(path, etc[path]); err != nil {

@@ -86,6 +86,9 @@ func (n *Netns) start(cmd *exec.Cmd) error {
 	if w == nil { // the host: no namespace to enter, no /etc to bind
 		return cmd.Start()
 	}
+	if err := n.ensureResolv(); err != nil {
+		return err
+	}
 	return w.Start(cmd)
 }
 

@@ -1,0 +1,38 @@
+-- A star: one hub namespace with a bridge, N leaves each with a veth into
+-- it and an address. `nslua examples/star.lua [N] [PREFIX]`; every leaf can
+-- reach the hub at 10.200.0.1. Past 1000 leaves a second bridge (a bridge
+-- takes 1024 ports) is joined to the first by a veth.
+local n = tonumber(arg[1] or "100")
+local prefix = arg[2] or "star"
+local t0 = ns.clock()
+
+local hub = ns.add(prefix .. "hub")
+local bridges = {}
+local function bridge_for(i)
+  local k = math.floor(i / 1000)
+  if not bridges[k] then
+    bridges[k] = hub:bridge("br" .. k)
+    if k == 0 then
+      bridges[k]:addr("10.200.0.1/16")
+    else
+      local up, down = hub:veth("up" .. k, hub, "dn" .. k)
+      up:master(bridges[0]); down:master(bridges[k])
+    end
+  end
+  return bridges[k]
+end
+
+for i = 0, n - 1 do
+  local leaf = ns.add(prefix .. "l" .. i)
+  local host = i + 2
+  local addr = string.format("10.200.%d.%d/16", math.floor(host / 256), host % 256)
+  local _, port = leaf:veth("eth0", hub, "p" .. i, {addr = addr})
+  port:master(bridge_for(i))
+end
+print(string.format("built %d leaves in %.0f ms", n, (ns.clock() - t0) * 1000))
+io.stdout:flush()
+if arg[3] == "ping" then
+  local last = ns.open(prefix .. "l" .. (n - 1))
+  last:exec({"ping", "-c1", "-W2", "10.200.0.1"}, {check = true})
+  print("the last leaf reaches the hub")
+end
