@@ -32,7 +32,7 @@ const (
 var Docs = []Doc{
 	{Section: secNs, Name: "ns.add", Sig: "ns.add(name [, opts]) -> Netns",
 		Text: "Create a network namespace and pin it at /run/netns/NAME exactly as `ip netns add` does (visible to `ip netns list`, usable by `ip netns exec`); lo is up. " +
-			"The namespace gets its own /etc/netns/NAME/resolv.conf (a copy of the host's) so that DHCP clients inside never rewrite the host's. " +
+			"The namespace gets its own /etc/netns/NAME/resolv.conf (a copy of the host's, written when a program first runs in it or the lab is kept) so that DHCP clients inside never rewrite the host's. " +
 			"opts.etc = { [\"resolv.conf\"] = \"...\", hosts = \"...\" } writes files under /etc/netns/NAME; opts.sysctl = { [\"net.ipv4.ip_forward\"] = 1 }; " +
 			"opts.exist_ok = true returns an existing namespace instead of raising. Names follow ip's rules (not empty, no '/', not . or .., < 256 bytes). Removed at teardown."},
 	{Section: secNs, Name: "ns.open", Sig: "ns.open(name) -> Netns",
