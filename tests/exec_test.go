@@ -110,3 +110,5 @@ if arg[1] == "sigterm" then ns.wait() end`
 		})
 	}
 }
+
+func TestLibrariesLua(t *testing.T) { runLuaTests(t, "libs_test.lua") }
