@@ -1,11 +1,15 @@
 package luabind
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -14,17 +18,31 @@ import (
 // that name that function, so that every misuse reads the same way:
 // `ns.add: argument #1 (name) must be a string, got nil`.
 type call struct {
-	L  *lua.LState
-	fn string
+	L    *lua.LState
+	fn   string
+	self int // 1 for a method: stack slot 1 is the object, not argument #1
 }
 
 func newCall(L *lua.LState, fn string, maxArgs int) call {
-	c := call{L, fn}
+	c := call{L: L, fn: fn}
 	if n := L.GetTop(); n > maxArgs {
 		c.raise("takes at most %d argument(s), got %d", maxArgs, n)
 	}
 	return c
 }
+
+// newMethodCall is newCall for obj:method(...): errors number the
+// arguments as the script wrote them, after the object.
+func newMethodCall(L *lua.LState, fn string, maxArgs int) call {
+	c := call{L: L, fn: fn, self: 1}
+	if n := L.GetTop() - 1; n > maxArgs {
+		c.raise("takes at most %d argument(s), got %d", maxArgs, n)
+	}
+	return c
+}
+
+// arg is how the script numbers stack slot i.
+func (c call) arg(i int) int { return i - c.self }
 
 func (c call) raise(format string, args ...any) {
 	c.L.RaiseError("%s: %s", c.fn, fmt.Sprintf(format, args...))
@@ -38,7 +56,7 @@ func (c call) check(err error) {
 }
 
 func (c call) bad(i int, what, want string, got lua.LValue) {
-	c.raise("argument #%d (%s) must be %s, got %s", i, what, want, typeName(got))
+	c.raise("argument #%d (%s) must be %s, got %s", c.arg(i), what, want, typeName(got))
 }
 
 func typeName(v lua.LValue) string {
@@ -59,6 +77,51 @@ func (c call) str(i int, what string) string {
 		c.bad(i, what, "a string", v)
 	}
 	return string(s)
+}
+
+// maxName bounds names and paths: the longest the kernel takes is a path
+// (PATH_MAX), and a megabyte "name" would otherwise end up in every error.
+const maxName = 4096
+
+// checkName refuses what no namespace, interface, file or sysctl name
+// should hold: bytes that are not UTF-8 (they would come out mangled in
+// inspect's JSON and in ip's output), NUL, and absurd lengths.
+func checkName(s string) error {
+	switch {
+	case len(s) > maxName:
+		return fmt.Errorf("is %d bytes long, the limit is %d", len(s), maxName)
+	case strings.ContainsRune(s, 0):
+		return fmt.Errorf("contains a NUL byte")
+	case !utf8.ValidString(s):
+		return fmt.Errorf("is not valid UTF-8 (%s)", quote(s))
+	}
+	return nil
+}
+
+// quote shows a string in an error, shortened when long.
+func quote(s string) string {
+	const max = 64
+	if len(s) > max {
+		return fmt.Sprintf("%q...", s[:max])
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// name reads a string argument that names something (a namespace, an
+// interface, a path under /etc/netns, a sysctl key).
+func (c call) name(i int, what string) string {
+	s := c.str(i, what)
+	if err := checkName(s); err != nil {
+		c.raise("argument #%d (%s) %v", c.arg(i), what, err)
+	}
+	return s
+}
+
+func (c call) optName(i int, what string) (string, bool) {
+	if c.L.Get(i) == lua.LNil {
+		return "", false
+	}
+	return c.name(i, what), true
 }
 
 func (c call) optStr(i int, what string) (string, bool) {
@@ -87,7 +150,7 @@ func (c call) num(i int, what string) float64 {
 		c.bad(i, what, "a number", v)
 	}
 	if math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {
-		c.raise("argument #%d (%s) must be a finite number", i, what)
+		c.raise("argument #%d (%s) must be a finite number, got %v", c.arg(i), what, n)
 	}
 	return float64(n)
 }
@@ -151,6 +214,17 @@ func (o opts) str(key string) (string, bool) {
 	return string(s), true
 }
 
+// name reads an option that names something; see call.name.
+func (o opts) name(key string) (string, bool) {
+	s, ok := o.str(key)
+	if ok {
+		if err := checkName(s); err != nil {
+			o.c.raise("option %s %v", key, err)
+		}
+	}
+	return s, ok
+}
+
 func (o opts) boolean(key string) (bool, bool) {
 	v := o.get(key)
 	if v == lua.LNil {
@@ -169,8 +243,11 @@ func (o opts) num(key string) (float64, bool) {
 		return 0, false
 	}
 	n, ok := v.(lua.LNumber)
-	if !ok || math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {
+	if !ok {
 		o.badOpt(key, "a finite number", v)
+	}
+	if math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {
+		o.c.raise("option %s must be a finite number, got %v", key, n)
 	}
 	return float64(n), true
 }
@@ -268,4 +345,50 @@ func (c call) stringList(t *lua.LTable, what string) []string {
 		c.raise("%s must be a list (keys 1..n), not a table with other keys", what)
 	}
 	return out
+}
+
+// checkKey is checkName for a table key, which has no argument number.
+func checkKey(what, key string) error {
+	if err := checkName(key); err != nil {
+		return fmt.Errorf("%s %v", what, err)
+	}
+	return nil
+}
+
+// logFile reads spawn's opts.log and keeps it inside the lab's state
+// directory, the only place besides /run/netns and /etc/netns/NAME that
+// nslua writes to: a relative path goes under LABDIR/logs, an absolute one
+// must lie in LABDIR already. No "..", and no symlink on the way, so a
+// log can never land on /etc/shadow.
+func (rt *Runtime) logFile(c call, o opts) string {
+	path, ok := o.name("log")
+	if !ok {
+		return ""
+	}
+	root := rt.Lab.Dir
+	rel := filepath.Join("logs", path)
+	if filepath.IsAbs(path) {
+		var inside bool
+		rel, inside = strings.CutPrefix(path, root+"/")
+		if !inside {
+			c.raise("option log %s is outside the lab's directory %s (give a file name, or a path inside it)", quote(path), root)
+		}
+	}
+	for _, part := range strings.Split(rel, "/") {
+		if part == "" || part == "." || part == ".." {
+			c.raise("option log %s has an empty, . or .. component", quote(path))
+		}
+	}
+	full := root
+	for _, part := range strings.Split(rel, "/") {
+		full = filepath.Join(full, part)
+		st, err := os.Lstat(full)
+		if errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if err == nil && st.Mode()&os.ModeSymlink != 0 {
+			c.raise("option log: %s is a symlink (refused: logs are never written through symlinks)", full)
+		}
+	}
+	return filepath.Join(root, rel)
 }

@@ -34,7 +34,7 @@ var Docs = []Doc{
 		Text: "Create a network namespace and pin it at /run/netns/NAME exactly as `ip netns add` does (visible to `ip netns list`, usable by `ip netns exec`); lo is up. " +
 			"The namespace gets its own /etc/netns/NAME/resolv.conf (a copy of the host's, written when a program first runs in it or the lab is kept) so that DHCP clients inside never rewrite the host's. " +
 			"opts.etc = { [\"resolv.conf\"] = \"...\", hosts = \"...\" } writes files under /etc/netns/NAME; opts.sysctl = { [\"net.ipv4.ip_forward\"] = 1 }; " +
-			"opts.exist_ok = true returns an existing namespace instead of raising. Names follow ip's rules (not empty, no '/', not . or .., < 256 bytes). Removed at teardown."},
+			"opts.exist_ok = true returns an existing namespace instead of raising. Names follow ip's rules (not empty, no '/', not . or .., < 256 bytes) and must be UTF-8 text without NUL, as must every name, path and key the API takes. Removed at teardown."},
 	{Section: secNs, Name: "ns.open", Sig: "ns.open(name) -> Netns",
 		Text: "An existing pinned namespace, whoever made it. Teardown never removes it."},
 	{Section: secNs, Name: "ns.pin", Sig: "ns.pin(name, target) -> Netns",
@@ -72,15 +72,15 @@ var Docs = []Doc{
 			"opts: env (table, added to the environment), dir, stdin (string), timeout (seconds; then the process group is killed and the result has timeout=true, code 137, signal=\"SIGKILL\"), " +
 			"check=true (raise when code ~= 0). A missing program gives code 127 and says which Debian package has it. Raises only for bad arguments or an unusable namespace."},
 	{Section: secNetns, Name: "Netns:spawn", Sig: "n:spawn(cmd [, opts]) -> Proc",
-		Text: "Start a long-running process (a daemon) like exec, in its own process group, output to a log file (opts.log, default /run/nslua/LAB/logs/). " +
+		Text: "Start a long-running process (a daemon) like exec, in its own process group, output to a log file (default /run/nslua/LAB/logs/; opts.log = a file name, put there, or a path inside /run/nslua/LAB: anything else, .. and symlinks are refused, so a log never lands outside the lab). " +
 			"opts.ready = \"lua pattern\" waits until a log line matches (opts.ready_timeout, default 10 s) and raises, quoting the log's last lines, if the process dies or time runs out first. " +
 			"opts env, dir, stdin as for exec. Stopped at teardown (TERM, then KILL after 3 s)."},
 	{Section: secNetns, Name: "Netns:etc", Sig: "n:etc(path [, content]) -> n | string | nil",
 		Text: "Write (or, without content, read; nil when absent) /etc/netns/NAME/path; directories are made. path is relative to /etc (\"resolv.conf\", \"hostapd/x.conf\"); " +
-			"absolute paths, .. and symlinks anywhere on the way are refused. A file that existed before the run is restored at teardown; one the run made is removed."},
+			"absolute paths, .. and symlinks anywhere on the way (/etc/netns/NAME itself included) are refused. exec and spawn refuse to run while /etc/netns/NAME is or holds a symlink: bound over /etc, it would let a program write where it points. A file that existed before the run is restored at teardown; one the run made is removed."},
 	{Section: secNetns, Name: "Netns:veth", Sig: "n:veth(name, peer_ns, peer_name [, opts]) -> Link, Link",
 		Text: "A veth pair, one end NAME in n and the other PEER_NAME in peer_ns (made there directly), both up. opts.addr, opts.peer_addr (CIDR string or list), opts.mtu, opts.mac, opts.peer_mac. " +
-			"Interface names: 1-15 bytes, no '/', ':' or white space. On any failure nothing is left."},
+			"Interface names: 1-15 bytes of UTF-8, no '/', ':' or white space. On any failure nothing is left."},
 	{Section: secNetns, Name: "Netns:bridge", Sig: "n:bridge(name [, opts]) -> Link",
 		Text: "A bridge, up. opts.stp (boolean), opts.group_fwd_mask (e.g. 8 to forward EAPOL)."},
 	{Section: secNetns, Name: "Netns:link", Sig: "n:link(name) -> Link", Text: "An existing interface; raises if absent."},
@@ -136,6 +136,7 @@ func docByName(name string) *Doc {
 // help prints the API, or one entry. It finds an entry by name
 // ("Netns:exec", "exec"), or by the function value itself (help(ns.add)).
 func (rt *Runtime) help(L *lua.LState) int {
+	c := newCall(L, "help", 1)
 	out := rt.Out
 	switch v := L.Get(1).(type) {
 	case *lua.LNilType:
@@ -145,7 +146,7 @@ func (rt *Runtime) help(L *lua.LState) int {
 	case *lua.LFunction:
 		writeOne(out, rt.nameOf(L, v))
 	default:
-		fmt.Fprintf(out, "help: give a function or a name such as \"Netns:exec\"\n")
+		c.bad(1, "topic", "a function or a name such as \"Netns:exec\"", v)
 	}
 	return 0
 }

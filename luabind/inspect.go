@@ -31,7 +31,7 @@ func (rt *Runtime) netnsInspect(L *lua.LState) int {
 
 func (rt *Runtime) nsInspect(L *lua.LState) int {
 	c := newCall(L, "ns.inspect", 1)
-	if name, ok := c.optStr(1, "name"); ok {
+	if name, ok := c.optName(1, "name"); ok {
 		n, err := rt.Lab.Open(name)
 		c.check(err)
 		info, err := rt.inspectNetns(n)

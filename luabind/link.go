@@ -25,7 +25,7 @@ func (rt *Runtime) linkMethods() map[string]lua.LGFunction {
 }
 
 func linkMethod(L *lua.LState, name string, maxArgs int) (call, *lab.Link) {
-	c := newCall(L, "Link:"+name, maxArgs+1)
+	c := newMethodCall(L, "Link:"+name, maxArgs)
 	k := self[*lab.Link](c, typeLink)
 	c.fn = fmt.Sprintf("%s/%s:%s", k.NS.Name, k.Name, name)
 	return c, k
@@ -46,8 +46,12 @@ func (rt *Runtime) linkDown(L *lua.LState) int {
 }
 
 func (rt *Runtime) linkAddr(L *lua.LState) int {
-	c, k := linkMethod(L, "addr", 1)
-	c.check(k.AddAddr(c.str(2, "cidr")))
+	c, k := linkMethod(L, "addr", 2)
+	cidr := c.name(2, "cidr")
+	o := c.opts(3, "dad")
+	var ao lab.AddrOptions
+	ao.DAD, _ = o.boolean("dad")
+	c.check(k.AddAddrWith(cidr, ao))
 	L.Push(L.Get(1))
 	return 1
 }
@@ -82,7 +86,7 @@ func (rt *Runtime) linkMTU(L *lua.LState) int {
 func (rt *Runtime) linkMAC(L *lua.LState) int {
 	c, k := linkMethod(L, "mac", 1)
 	if L.GetTop() >= 2 {
-		c.check(k.SetMAC(c.str(2, "mac")))
+		c.check(k.SetMAC(c.name(2, "mac")))
 	}
 	attrs, err := k.Attrs()
 	c.check(err)
@@ -107,7 +111,7 @@ func (rt *Runtime) linkMaster(L *lua.LState) int {
 func (rt *Runtime) linkMove(L *lua.LState) int {
 	c, k := linkMethod(L, "move", 2)
 	to := rt.netnsValue(c, L.Get(2), "argument #1 (netns)")
-	newName, _ := c.optStr(3, "new_name")
+	newName, _ := c.optName(3, "new_name")
 	c.check(k.Move(to, newName))
 	L.Push(L.Get(1))
 	return 1
@@ -137,7 +141,7 @@ func (rt *Runtime) linkSTP(L *lua.LState) int {
 	c, k := linkMethod(L, "stp", 1)
 	on, ok := L.Get(2).(lua.LBool)
 	if !ok {
-		c.bad(1, "on", "a boolean", L.Get(2))
+		c.bad(2, "on", "a boolean", L.Get(2))
 	}
 	c.check(k.SetSTP(bool(on)))
 	L.Push(L.Get(1))

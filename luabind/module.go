@@ -68,7 +68,7 @@ func ctxOf(L *lua.LState) context.Context {
 
 func (rt *Runtime) nsAdd(L *lua.LState) int {
 	c := newCall(L, "ns.add", 2)
-	name := c.str(1, "name")
+	name := c.name(1, "name")
 	c.fn = fmt.Sprintf("ns.add(%q)", name)
 	o := c.opts(2, "exist_ok", "etc", "sysctl")
 	var ao lab.AddOptions
@@ -76,9 +76,11 @@ func (rt *Runtime) nsAdd(L *lua.LState) int {
 	ao.Etc = o.stringMap("etc")
 	ao.Sysctl = o.stringMap("sysctl")
 	for path := range ao.Etc {
+		c.check(checkKey("option etc: file name", path))
 		c.check(lab.CheckEtcPath(path))
 	}
 	for key := range ao.Sysctl {
+		c.check(checkKey("option sysctl: key", key))
 		c.check(lab.CheckSysctlKey(key))
 	}
 	n, err := rt.Lab.Add(name, ao)
@@ -89,7 +91,7 @@ func (rt *Runtime) nsAdd(L *lua.LState) int {
 
 func (rt *Runtime) nsOpen(L *lua.LState) int {
 	c := newCall(L, "ns.open", 1)
-	name := c.str(1, "name")
+	name := c.name(1, "name")
 	c.fn = fmt.Sprintf("ns.open(%q)", name)
 	n, err := rt.Lab.Open(name)
 	c.check(err)
@@ -99,7 +101,7 @@ func (rt *Runtime) nsOpen(L *lua.LState) int {
 
 func (rt *Runtime) nsPin(L *lua.LState) int {
 	c := newCall(L, "ns.pin", 2)
-	name := c.str(1, "name")
+	name := c.name(1, "name")
 	var target string
 	switch v := L.Get(2).(type) {
 	case lua.LNumber:
@@ -110,7 +112,7 @@ func (rt *Runtime) nsPin(L *lua.LState) int {
 	case lua.LString:
 		target = string(v)
 		if target == "" || target[0] != '/' {
-			c.raise("argument #2 (target) must be a PID or an absolute path, got %q", target)
+			c.raise("argument #2 (target) must be a PID or an absolute path, got %s", quote(target))
 		}
 	default:
 		c.bad(2, "target", "a PID or a path", v)
@@ -163,6 +165,9 @@ func (rt *Runtime) nsVeth(L *lua.LState) int {
 		name, ok := end.RawGetInt(2).(lua.LString)
 		if !ok {
 			c.raise("end %d name must be a string, got %s", i+1, typeName(end.RawGetInt(2)))
+		}
+		if err := checkName(string(name)); err != nil {
+			c.raise("end %d name %v", i+1, err)
 		}
 		ends[i].name = string(name)
 		switch a := end.RawGetInt(3).(type) {
@@ -253,7 +258,7 @@ func (rt *Runtime) nsLab(L *lua.LState) int {
 
 func (rt *Runtime) nsAsset(L *lua.LState) int {
 	c := newCall(L, "ns.asset", 1)
-	name := c.str(1, "name")
+	name := c.name(1, "name")
 	data, err := scripts.Asset(name)
 	c.check(err)
 	L.Push(lua.LString(data))

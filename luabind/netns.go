@@ -30,7 +30,7 @@ func (rt *Runtime) netnsMethods() map[string]lua.LGFunction {
 // method starts a Netns method call: checks self and the argument count,
 // and names the call in errors as `ns1:exec`.
 func (rt *Runtime) method(L *lua.LState, name string, maxArgs int) (call, *lab.Netns) {
-	c := newCall(L, "Netns:"+name, maxArgs+1)
+	c := newMethodCall(L, "Netns:"+name, maxArgs)
 	n := self[*lab.Netns](c, typeNetns)
 	c.fn = n.Name + ":" + name
 	return c, n
@@ -52,7 +52,7 @@ func command(c call) []string {
 		}
 		return argv
 	default:
-		c.bad(1, "cmd", "an argv table or a command string", v)
+		c.bad(2, "cmd", "an argv table or a command string", v)
 	}
 	return nil
 }
@@ -116,7 +116,7 @@ func (rt *Runtime) netnsSpawn(L *lua.LState) int {
 	argv := command(c)
 	o := c.opts(3, "env", "dir", "stdin", "log", "ready", "ready_timeout")
 	cmd := cmdOpts(c, o, argv)
-	logPath, _ := o.str("log")
+	logPath := rt.logFile(c, o)
 	ready, hasReady := o.str("ready")
 	readyTimeout, ok := o.seconds("ready_timeout")
 	if !ok {
@@ -145,7 +145,7 @@ func (rt *Runtime) netnsSpawn(L *lua.LState) int {
 
 func (rt *Runtime) netnsEtc(L *lua.LState) int {
 	c, n := rt.method(L, "etc", 2)
-	path := c.str(2, "path")
+	path := c.name(2, "path")
 	c.fn = fmt.Sprintf("%s:etc(%q)", n.Name, path)
 	if L.GetTop() >= 3 {
 		content := c.str(3, "content")
@@ -165,15 +165,15 @@ func (rt *Runtime) netnsEtc(L *lua.LState) int {
 
 func (rt *Runtime) netnsVeth(L *lua.LState) int {
 	c, n := rt.method(L, "veth", 4)
-	name := c.str(2, "name")
+	name := c.name(2, "name")
 	peer := rt.netnsValue(c, L.Get(3), "argument #2 (peer_ns)")
-	peerName := c.str(4, "peer_name")
+	peerName := c.name(4, "peer_name")
 	c.fn = fmt.Sprintf("%s:veth(%q)", n.Name, name)
 	o := c.opts(5, "addr", "peer_addr", "mtu", "mac", "peer_mac")
 	vo := lab.VethOptions{Addr: o.strList("addr"), PeerAddr: o.strList("peer_addr")}
 	vo.MTU, _ = o.integer("mtu", 68, 65535)
-	vo.MAC, _ = o.str("mac")
-	vo.PeerMAC, _ = o.str("peer_mac")
+	vo.MAC, _ = o.name("mac")
+	vo.PeerMAC, _ = o.name("peer_mac")
 	a, b, err := n.Veth(name, peer, peerName, vo)
 	c.check(err)
 	L.Push(rt.pushLink(L, a))
@@ -183,7 +183,7 @@ func (rt *Runtime) netnsVeth(L *lua.LState) int {
 
 func (rt *Runtime) netnsBridge(L *lua.LState) int {
 	c, n := rt.method(L, "bridge", 2)
-	name := c.str(2, "name")
+	name := c.name(2, "name")
 	c.fn = fmt.Sprintf("%s:bridge(%q)", n.Name, name)
 	o := c.opts(3, "stp", "group_fwd_mask")
 	var bo lab.BridgeOptions
@@ -202,7 +202,7 @@ func (rt *Runtime) netnsBridge(L *lua.LState) int {
 
 func (rt *Runtime) netnsLink(L *lua.LState) int {
 	c, n := rt.method(L, "link", 1)
-	k, err := n.Link(c.str(2, "name"))
+	k, err := n.Link(c.name(2, "name"))
 	c.check(err)
 	L.Push(rt.pushLink(L, k))
 	return 1
@@ -222,8 +222,8 @@ func (rt *Runtime) netnsLinks(L *lua.LState) int {
 
 func (rt *Runtime) netnsAddr(L *lua.LState) int {
 	c, n := rt.method(L, "addr", 2)
-	dev := c.str(2, "dev")
-	cidr := c.str(3, "cidr")
+	dev := c.name(2, "dev")
+	cidr := c.name(3, "cidr")
 	k, err := n.Link(dev)
 	c.check(err)
 	c.check(k.AddAddr(cidr))
@@ -240,17 +240,17 @@ func (rt *Runtime) netnsRoute(L *lua.LState) int {
 		}
 		o := c.opts(2, "dst", "via", "dev", "metric")
 		var has bool
-		if r.Dst, has = o.str("dst"); !has {
+		if r.Dst, has = o.name("dst"); !has {
 			c.raise("option dst is required (a prefix or \"default\")")
 		}
-		r.Via, _ = o.str("via")
-		r.Dev, _ = o.str("dev")
+		r.Via, _ = o.name("via")
+		r.Dev, _ = o.name("dev")
 		r.Metric, _ = o.integer("metric", 0, 1<<31-1)
 		_ = t
 	} else {
-		r.Dst = c.str(2, "dst")
-		r.Via, _ = c.optStr(3, "via")
-		r.Dev, _ = c.optStr(4, "dev")
+		r.Dst = c.name(2, "dst")
+		r.Via, _ = c.optName(3, "via")
+		r.Dev, _ = c.optName(4, "dev")
 	}
 	c.check(n.AddRoute(r))
 	return 0
@@ -258,7 +258,7 @@ func (rt *Runtime) netnsRoute(L *lua.LState) int {
 
 func (rt *Runtime) netnsSysctl(L *lua.LState) int {
 	c, n := rt.method(L, "sysctl", 2)
-	key := c.str(2, "key")
+	key := c.name(2, "key")
 	if L.GetTop() >= 3 {
 		c.check(n.SetSysctl(key, c.scalar(L.Get(3), "argument #2 (value)")))
 	}

@@ -25,7 +25,7 @@ func (rt *Runtime) procMethods() map[string]lua.LGFunction {
 }
 
 func procMethod(L *lua.LState, name string, maxArgs int) (call, *lab.Proc) {
-	c := newCall(L, "Proc:"+name, maxArgs+1)
+	c := newMethodCall(L, "Proc:"+name, maxArgs)
 	p := self[*lab.Proc](c, typeProc)
 	return c, p
 }
@@ -73,7 +73,7 @@ func (rt *Runtime) procKill(L *lua.LState) int {
 			c.raise("argument #1 (signal): unknown signal %q", string(v))
 		}
 	default:
-		c.bad(1, "signal", "a signal name or number", v)
+		c.bad(2, "signal", "a signal name or number", v)
 	}
 	c.check(p.Kill(sig))
 	return 0

@@ -37,12 +37,16 @@ func (rt *Runtime) registerType(L *lua.LState, name string, fields map[string]fi
 	mt.RawSetString("__fields", ftab)
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		ud := L.CheckUserData(1)
-		key := L.CheckString(2)
-		if f := fields[key]; f != nil {
+		key, ok := L.Get(2).(lua.LString)
+		if !ok { // obj[1], obj[{}]: nothing there, as for a table
+			L.Push(lua.LNil)
+			return 1
+		}
+		if f := fields[string(key)]; f != nil {
 			L.Push(f(rt, L, ud.Value))
 			return 1
 		}
-		L.Push(mtab.RawGetString(key))
+		L.Push(mtab.RawGetString(string(key)))
 		return 1
 	}))
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
@@ -140,6 +144,9 @@ func (rt *Runtime) netnsValue(c call, v lua.LValue, what string) *lab.Netns {
 			return n
 		}
 	case lua.LString:
+		if err := checkName(string(v)); err != nil {
+			c.raise("%s %v", what, err)
+		}
 		n, err := rt.Lab.Open(string(v))
 		c.check(err)
 		return n

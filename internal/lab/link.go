@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/vishvananda/netlink"
@@ -68,6 +69,11 @@ func (n *Netns) journalLink(name string) (*journal.Entry, error) {
 	if n.owned {
 		return nil, nil
 	}
+	return n.journalLinkAlways(name)
+}
+
+// journalLinkAlways records a link wherever it lives.
+func (n *Netns) journalLinkAlways(name string) (*journal.Entry, error) {
 	nsPath := n.Path
 	if n.host {
 		nsPath = ""
@@ -149,7 +155,7 @@ func (n *Netns) Veth(name string, peer *Netns, peerName string, opts VethOptions
 	}
 	a, b, err := n.finishVeth(h, ph, veth, peer, peerName, opts)
 	idx := veth.Attrs().Index
-	if entry.ns == peer && b != nil {
+	if entry.peer && b != nil {
 		idx = b.Index
 	}
 	entry.ns.linkDone(entry.e, idx, err)
@@ -160,22 +166,26 @@ func (n *Netns) Veth(name string, peer *Netns, peerName string, opts VethOptions
 	return a, b, nil
 }
 
+// linkEntry is the journal entry of one end of a veth; peer says which
+// end (n and peer may be one namespace, so ns alone cannot tell).
 type linkEntry struct {
-	ns *Netns
-	e  *journal.Entry
+	ns   *Netns
+	e    *journal.Entry
+	peer bool
 }
 
 // vethJournal journals the end that would outlive the lab, if any.
+// Deleting one end deletes the pair, so one entry is enough.
 func (n *Netns) vethJournal(name string, peer *Netns, peerName string) (linkEntry, error) {
 	if !n.owned || n.host {
 		e, err := n.journalLink(name)
-		return linkEntry{n, e}, err
+		return linkEntry{n, e, false}, err
 	}
 	if !peer.owned || peer.host {
 		e, err := peer.journalLink(peerName)
-		return linkEntry{peer, e}, err
+		return linkEntry{peer, e, true}, err
 	}
-	return linkEntry{n, nil}, nil
+	return linkEntry{n, nil, false}, nil
 }
 
 func vethArgs(name, peerName string, opts VethOptions) error {
@@ -185,8 +195,18 @@ func vethArgs(name, peerName string, opts VethOptions) error {
 	if err := ValidateIfName(peerName); err != nil {
 		return fmt.Errorf("peer: %w", err)
 	}
-	if opts.MTU < 0 || opts.MTU > 65535 {
+	if opts.MTU != 0 && (opts.MTU < 68 || opts.MTU > 65535) {
 		return fmt.Errorf("mtu %d is out of range (68..65535)", opts.MTU)
+	}
+	for _, list := range []struct {
+		opt   string
+		cidrs []string
+	}{{"addr", opts.Addr}, {"peer_addr", opts.PeerAddr}} {
+		for _, cidr := range list.cidrs {
+			if _, err := ParseCIDR(cidr); err != nil {
+				return fmt.Errorf("%s: %w", list.opt, err)
+			}
+		}
 	}
 	return nil
 }
@@ -249,10 +269,26 @@ type BridgeOptions struct {
 	GroupFwdMask *uint16
 }
 
+// groupFwdRestricted are the link-local groups a bridge never forwards
+// (STP, MAC pause, LACP): the kernel refuses them with a bare EINVAL.
+const groupFwdRestricted = 0x7
+
+func checkGroupFwdMask(mask uint16) error {
+	if mask&groupFwdRestricted != 0 {
+		return fmt.Errorf("group_fwd_mask %#x: bits 0x1, 0x2 and 0x4 (STP, pause, LACP) cannot be forwarded; 0x8 forwards EAPOL", mask)
+	}
+	return nil
+}
+
 // Bridge creates a bridge, up: `ip link add NAME up type bridge`.
 func (n *Netns) Bridge(name string, opts BridgeOptions) (*Link, error) {
 	if err := ValidateIfName(name); err != nil {
 		return nil, err
+	}
+	if opts.GroupFwdMask != nil {
+		if err := checkGroupFwdMask(*opts.GroupFwdMask); err != nil {
+			return nil, err
+		}
 	}
 	h, err := n.handle()
 	if err != nil {
@@ -269,14 +305,16 @@ func (n *Netns) Bridge(name string, opts BridgeOptions) (*Link, error) {
 		n.linkDone(e, 0, err)
 		return nil, n.linkErr("bridge", name, err)
 	}
-	n.linkDone(e, br.Index, nil)
 	link := &Link{NS: n, Name: name, Index: br.Index, Kind: "bridge"}
 	if opts.STP != nil {
+		// netlink.Bridge has no STP field: a second request
 		if err := link.SetSTP(*opts.STP); err != nil {
-			h.LinkDel(br)
+			h.LinkDel(br) // nothing half-made
+			n.linkDone(e, 0, err)
 			return nil, err
 		}
 	}
+	n.linkDone(e, br.Index, nil)
 	return link, nil
 }
 
@@ -293,6 +331,9 @@ func (k *Link) SetSTP(on bool) error {
 // SetGroupFwdMask sets which link-local groups a bridge forwards (8 lets
 // EAPOL through): `ip link set NAME type bridge group_fwd_mask MASK`.
 func (k *Link) SetGroupFwdMask(mask uint16) error {
+	if err := checkGroupFwdMask(mask); err != nil {
+		return err
+	}
 	return k.setBridgeAttr(unix.IFLA_BR_GROUP_FWD_MASK, nl.Uint16Attr(mask))
 }
 
@@ -429,9 +470,19 @@ func (k *Link) SetUp(up bool) error {
 	return nil
 }
 
+// AddrOptions are Link:addr's options.
+type AddrOptions struct {
+	// DAD runs IPv6 duplicate address detection and waits for its
+	// outcome, instead of making the address usable at once.
+	DAD bool
+}
+
 // AddAddr: `ip addr add CIDR dev NAME`. IPv6 addresses skip duplicate
 // address detection (nodad), so they are usable at once.
-func (k *Link) AddAddr(cidr string) error {
+func (k *Link) AddAddr(cidr string) error { return k.AddAddrWith(cidr, AddrOptions{}) }
+
+// AddAddrWith is AddAddr with options.
+func (k *Link) AddAddrWith(cidr string, opts AddrOptions) error {
 	ipnet, err := ParseCIDR(cidr)
 	if err != nil {
 		return err
@@ -440,8 +491,9 @@ func (k *Link) AddAddr(cidr string) error {
 	if err != nil {
 		return err
 	}
+	v6 := ipnet.IP.To4() == nil
 	addr := &netlink.Addr{IPNet: ipnet}
-	if ipnet.IP.To4() == nil {
+	if v6 && !opts.DAD {
 		addr.Flags = unix.IFA_F_NODAD
 	}
 	if err := h.AddrAdd(k.netlinkLink(), addr); err != nil {
@@ -450,7 +502,45 @@ func (k *Link) AddAddr(cidr string) error {
 		}
 		return fmt.Errorf("add address %s to %s in %s: %w", cidr, k.Name, k.NS.Name, err)
 	}
+	if v6 && opts.DAD {
+		return k.waitDAD(h, addr, cidr)
+	}
 	return nil
+}
+
+// dadTimeout bounds waitDAD: detection takes about a second (one probe,
+// RetransTimer 1 s) after a random delay of up to a second.
+const dadTimeout = 10 * time.Second
+
+// waitDAD waits until the kernel has decided on a new IPv6 address; an
+// address that failed, or whose detection never ended, is removed again.
+func (k *Link) waitDAD(h *netlink.Handle, addr *netlink.Addr, cidr string) error {
+	deadline := time.Now().Add(dadTimeout)
+	for {
+		as, err := h.AddrList(k.netlinkLink(), netlink.FAMILY_V6)
+		if err != nil {
+			return fmt.Errorf("addresses of %s in %s: %w", k.Name, k.NS.Name, err)
+		}
+		flags, found := 0, false
+		for _, a := range as {
+			if a.IP.Equal(addr.IP) {
+				flags, found = a.Flags, true
+			}
+		}
+		switch {
+		case !found:
+			return fmt.Errorf("address %s vanished from %s in %s during duplicate address detection", cidr, k.Name, k.NS.Name)
+		case flags&unix.IFA_F_DADFAILED != 0:
+			h.AddrDel(k.netlinkLink(), addr)
+			return fmt.Errorf("address %s on %s in %s: duplicate address detection failed: another node on the link has it", cidr, k.Name, k.NS.Name)
+		case flags&unix.IFA_F_TENTATIVE == 0:
+			return nil
+		case time.Now().After(deadline):
+			h.AddrDel(k.netlinkLink(), addr)
+			return fmt.Errorf("address %s on %s in %s: duplicate address detection did not end within %v (is the link up, and its peer?)", cidr, k.Name, k.NS.Name, dadTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Addrs lists the link's addresses as CIDR strings (IPv6 link-local ones
@@ -537,7 +627,8 @@ func (k *Link) SetMaster(br *Link) error {
 }
 
 // Move moves the link to another namespace, optionally renaming it:
-// `ip link set NAME netns NS name NEW`. Its addresses do not follow.
+// `ip link set NAME netns NS name NEW`, one request, so that the new name
+// only has to be free at the destination. Its addresses do not follow.
 func (k *Link) Move(to *Netns, newName string) error {
 	if newName == "" {
 		newName = k.Name
@@ -545,27 +636,35 @@ func (k *Link) Move(to *Netns, newName string) error {
 	if err := ValidateIfName(newName); err != nil {
 		return err
 	}
-	h, err := k.handle()
-	if err != nil {
+	if _, err := k.handle(); err != nil {
 		return err
 	}
 	th, err := to.handle()
 	if err != nil {
 		return err
 	}
-	e, err := to.journalLink(newName)
+	if to == k.NS {
+		return k.rename(newName)
+	}
+	if to.taken(newName) {
+		return fmt.Errorf("move %s to %s: a link named %s already exists there", k.Name, to.Name, newName)
+	}
+	// A link the journal tracks stays tracked where it goes: teardown then
+	// deletes it (and a veth's peer with it) before the namespaces go,
+	// rather than leaving the peer to the kernel's asynchronous cleanup.
+	old := k.NS.linkEntry(k.Name, k.Index)
+	var e *journal.Entry
+	if old != nil {
+		e, err = to.journalLinkAlways(newName)
+	} else {
+		e, err = to.journalLink(newName)
+	}
 	if err != nil {
 		return err
 	}
-	if newName != k.Name {
-		if err := h.LinkSetName(k.netlinkLink(), newName); err != nil {
-			to.linkDone(e, 0, err)
-			return fmt.Errorf("rename %s to %s: %w", k.Name, newName, err)
-		}
-	}
-	if err := h.LinkSetNsFd(k.netlinkLink(), to.fd); err != nil {
+	if err := k.moveRequest(to, newName); err != nil {
 		to.linkDone(e, 0, err)
-		return fmt.Errorf("move %s from %s to %s: %w", newName, k.NS.Name, to.Name, err)
+		return err
 	}
 	l, err := th.LinkByName(newName)
 	if err != nil {
@@ -573,7 +672,59 @@ func (k *Link) Move(to *Netns, newName string) error {
 		return fmt.Errorf("find %s in %s after the move: %w", newName, to.Name, err)
 	}
 	to.linkDone(e, l.Attrs().Index, nil)
+	if old != nil {
+		k.NS.lab.j.Gone(old)
+	}
 	k.NS, k.Name, k.Index = to, newName, l.Attrs().Index
+	return nil
+}
+
+func (k *Link) moveRequest(to *Netns, newName string) error {
+	toFd, err := to.Fd()
+	if err != nil {
+		return err
+	}
+	err = k.rawRequest(unix.RTM_NEWLINK, unix.AF_UNSPEC, func(req *nl.NetlinkRequest) {
+		req.AddData(nl.NewRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(toFd))))
+		if newName != k.Name {
+			req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(newName)))
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("move %s to %s as %s: %w", k.Name, to.Name, newName, err)
+	}
+	return nil
+}
+
+// rename: `ip link set NAME name NEW`, within the link's namespace.
+func (k *Link) rename(newName string) error {
+	if newName == k.Name {
+		return nil
+	}
+	h, err := k.handle()
+	if err != nil {
+		return err
+	}
+	if k.NS.taken(newName) {
+		return fmt.Errorf("rename %s: a link named %s already exists in %s", k.Name, newName, k.NS.Name)
+	}
+	// teardown finds a journaled link by name: journal the new one first
+	old := k.NS.linkEntry(k.Name, k.Index)
+	var e *journal.Entry
+	if old != nil {
+		if e, err = k.NS.journalLinkAlways(newName); err != nil {
+			return err
+		}
+	}
+	err = h.LinkSetName(k.netlinkLink(), newName)
+	k.NS.linkDone(e, k.Index, err)
+	if err != nil {
+		return fmt.Errorf("rename %s to %s in %s: %w", k.Name, newName, k.NS.Name, err)
+	}
+	if old != nil {
+		k.NS.lab.j.Gone(old)
+	}
+	k.Name = newName
 	return nil
 }
 
@@ -592,11 +743,19 @@ func (k *Link) Delete() error {
 
 // forgetLink marks a journaled link removed by the script itself.
 func (n *Netns) forgetLink(name string, index int) {
+	if e := n.linkEntry(name, index); e != nil {
+		n.lab.j.Gone(e)
+	}
+}
+
+// linkEntry is the live journal entry of a link in n, if any.
+func (n *Netns) linkEntry(name string, index int) *journal.Entry {
 	for _, e := range n.lab.j.Live() {
-		if e.Kind == journal.KindLink && e.NsIno == n.Inode && e.Name == name && e.Index == index {
-			n.lab.j.Gone(e)
+		if e.Kind == journal.KindLink && e.Done && e.NsIno == n.Inode && e.Name == name && e.Index == index {
+			return e
 		}
 	}
+	return nil
 }
 
 // IsNotFound reports a missing link, for callers that probe.

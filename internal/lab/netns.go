@@ -288,22 +288,61 @@ func (l *Lab) Pin(name, target string) (*Netns, error) {
 
 // handle returns the namespace's netlink handle, or an error once deleted.
 func (n *Netns) handle() (*netlink.Handle, error) {
+	if err := n.usable(); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.deleted || n.nl == nil {
-		return nil, fmt.Errorf("namespace %q has been deleted", n.Name)
-	}
 	return n.nl, nil
 }
 
 // Fd is an open file descriptor of the namespace.
 func (n *Netns) Fd() (int, error) {
+	if err := n.usable(); err != nil {
+		return -1, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.deleted {
-		return -1, fmt.Errorf("namespace %q has been deleted", n.Name)
-	}
 	return n.fd, nil
+}
+
+// usable refuses a namespace deleted through the lab, and one whose pin was
+// removed (or replaced) behind the lab's back, say by `ip netns del`: the
+// lab's open descriptor would otherwise keep building into a namespace
+// nobody can see any more.
+func (n *Netns) usable() error {
+	n.mu.Lock()
+	deleted := n.deleted || n.nl == nil
+	n.mu.Unlock()
+	if deleted {
+		return fmt.Errorf("namespace %q has been deleted", n.Name)
+	}
+	if n.host {
+		return nil
+	}
+	if ino, err := nsfs.Inode(n.Path); err != nil || ino != n.Inode {
+		return fmt.Errorf("namespace %q is gone: %s was removed", n.Name, n.Path)
+	}
+	return nil
+}
+
+// cutVeths deletes the veths whose peer lives in another namespace, so that
+// the peers are gone when Delete returns, not when the kernel gets round to
+// destroying the namespace a few milliseconds later.
+func (n *Netns) cutVeths() {
+	h, err := n.handle()
+	if err != nil {
+		return
+	}
+	links, err := h.LinkList()
+	if err != nil {
+		return
+	}
+	for _, l := range links {
+		if l.Type() == "veth" && l.Attrs().NetNsID >= 0 {
+			h.LinkDel(l)
+		}
+	}
 }
 
 // release closes what this process holds on the namespace, so that the
@@ -348,6 +387,9 @@ func (n *Netns) Delete() error {
 			e == n.entry:
 			mine = append(mine, e)
 		}
+	}
+	if n.owned {
+		n.cutVeths()
 	}
 	n.release()
 	errs := undoAll(mine, l, l.Log)

@@ -44,7 +44,7 @@ func routeErr(n *Netns, r Route, err error) error {
 		what += " via " + r.Via
 	}
 	switch {
-	case errors.Is(err, unix.ENETUNREACH):
+	case errors.Is(err, unix.ENETUNREACH), errors.Is(err, unix.EHOSTUNREACH): // IPv4, IPv6
 		return fmt.Errorf("%s in %s: gateway %s is not on any connected network there", what, n.Name, r.Via)
 	case errors.Is(err, unix.EEXIST):
 		return fmt.Errorf("%s in %s: such a route already exists", what, n.Name)
@@ -72,6 +72,12 @@ func (n *Netns) routeSpec(r Route) (*netlink.Route, error) {
 		return nil, err
 	}
 	spec.Dst = dst
+	if gw != nil && (gw.To4() == nil) != (dst.IP.To4() == nil) {
+		return nil, fmt.Errorf("gateway %s and destination %s are of different IP versions", r.Via, r.Dst)
+	}
+	if gw == nil {
+		spec.Scope = netlink.SCOPE_LINK // as ip does for a route with no gateway
+	}
 	if r.Dev != "" {
 		link, err := n.Link(r.Dev)
 		if err != nil {
