@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 	"golang.org/x/term"
 
 	"github.com/nslua/nslua/internal/lab"
@@ -101,13 +102,20 @@ type signals struct {
 
 func newSignals(cancel context.CancelFunc) *signals {
 	s := &signals{ch: make(chan os.Signal, 4), cancel: cancel}
-	signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGPIPE is taken too, and dropped: by default Go dies of it when
+	// stdout is a closed pipe (`nslua lab.lua | head -1`), skipping the
+	// teardown. Taken, it only makes that write fail. (Ignoring it instead
+	// would be inherited by every program the lab runs.)
+	signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	go s.loop()
 	return s
 }
 
 func (s *signals) loop() {
 	for sig := range s.ch {
+		if sig == syscall.SIGPIPE {
+			continue
+		}
 		s.mu.Lock()
 		switch {
 		case len(s.waiters) > 0:
@@ -182,13 +190,15 @@ func runLab(o *runOpts) error {
 		rt.ScriptDir, _ = os.Getwd()
 	}
 	rt.Open(L)
+	td := &teardown{L: L, rt: rt, l: l}
+	replaceOsExit(L, td)
 	setArgs(L, o)
 	if o.keep {
 		l.Keep()
 	}
 
 	runErr := runChunks(L, o, src, ctx, sigs, l)
-	return finish(L, rt, l, runErr, sigs)
+	return finish(td, runErr, sigs)
 }
 
 func setArgs(L *lua.LState, o *runOpts) {
@@ -270,7 +280,8 @@ func runREPL(L *lua.LState, sigs *signals, l *lab.Lab) error {
 }
 
 // finish runs the teardown and turns the run's outcome into an exit status.
-func finish(L *lua.LState, rt *luabind.Runtime, l *lab.Lab, runErr error, sigs *signals) error {
+func finish(td *teardown, runErr error, sigs *signals) error {
+	l := td.l
 	code, msg := 0, ""
 	if runErr != nil {
 		code, msg = 1, luaErrorMessage(runErr, l)
@@ -281,22 +292,72 @@ func finish(L *lua.LState, rt *luabind.Runtime, l *lab.Lab, runErr error, sigs *
 	if msg != "" {
 		fmt.Fprintf(os.Stderr, "nslua: %s\n", msg)
 	}
-	L.RemoveContext()
-	for _, err := range rt.RunDefers(L) {
-		fmt.Fprintf(os.Stderr, "nslua: teardown: %v\n", luaErrorMessage(err, l))
-	}
-	kept := l.Kept()
-	if errs := l.Close(); len(errs) > 0 && code == 0 {
+	if !td.run() && code == 0 {
 		code = 1
 	}
-	if kept {
-		fmt.Fprintf(os.Stderr, "nslua: lab %s kept; `nslua down %s` removes it\n", l.Name, l.Name)
-	}
-	L.Close()
+	td.L.Close()
 	if code == 0 {
 		return nil
 	}
 	return &exitError{code: code}
+}
+
+// teardown ends a run: the ns.defer functions, then the lab's own
+// teardown. It runs once, from finish or from os.exit.
+type teardown struct {
+	L       *lua.LState
+	rt      *luabind.Runtime
+	l       *lab.Lab
+	started bool
+}
+
+// run reports whether the lab's teardown went without errors; each error
+// is already on stderr. For a kept lab it says how to remove it.
+func (td *teardown) run() bool {
+	td.started = true
+	td.L.RemoveContext() // a signal that ended the run must not cut the defers short
+	for _, err := range td.rt.RunDefers(td.L) {
+		fmt.Fprintf(os.Stderr, "nslua: teardown: %v\n", luaErrorMessage(err, td.l))
+	}
+	kept := td.l.Kept()
+	errs := td.l.Close()
+	if kept {
+		fmt.Fprintf(os.Stderr, "nslua: lab %s kept; `nslua down %s` removes it\n", td.l.Name, td.l.Name)
+	}
+	return len(errs) == 0
+}
+
+// replaceOsExit makes os.exit tear the lab down before the process ends:
+// gopher-lua's own calls os.Exit at once and would leave everything the
+// script built in place. Like Lua's, it does not unwind (pcall cannot
+// catch it); os.exit(true/false) means 0/1, as in Lua 5.2.
+func replaceOsExit(L *lua.LState, td *teardown) {
+	osMod, ok := L.GetGlobal("os").(*lua.LTable)
+	if !ok {
+		return
+	}
+	osMod.RawSetString("exit", L.NewFunction(func(L *lua.LState) int {
+		code := 0
+		switch v := L.Get(1).(type) {
+		case *lua.LNilType:
+		case lua.LBool:
+			if !v {
+				code = 1
+			}
+		case lua.LNumber:
+			code = int(v)
+		default:
+			L.ArgError(1, "number or boolean expected, got "+v.Type().String())
+		}
+		if td.started { // from an ns.defer function: the teardown is under way
+			L.RaiseError("os.exit: called during teardown; the teardown goes on")
+		}
+		if !td.run() && code == 0 {
+			code = 1
+		}
+		os.Exit(code)
+		return 0
+	}))
 }
 
 // luaErrorMessage keeps the message and position of a Lua error, without
@@ -307,6 +368,10 @@ func luaErrorMessage(err error, l *lab.Lab) string {
 	if !errors.As(err, &apiErr) {
 		return err.Error()
 	}
+	var syntax *parse.Error
+	if errors.As(apiErr.Cause, &syntax) {
+		return syntaxMessage(syntax)
+	}
 	msg := apiErr.Object.String()
 	if apiErr.Type == lua.ApiErrorPanic {
 		path := filepath.Join(os.TempDir(), fmt.Sprintf("nslua-panic-%s-%d.log", l.Name, os.Getpid()))
@@ -315,4 +380,13 @@ func luaErrorMessage(err error, l *lab.Lab) string {
 		return fmt.Sprintf("internal error (a bug in nslua, please report it with %s): %s", path, first)
 	}
 	return msg
+}
+
+// syntaxMessage gives a syntax error the file:line form of runtime errors
+// (gopher-lua says "FILE line:N(column:C) near 'x':   syntax error\n").
+func syntaxMessage(e *parse.Error) string {
+	if e.Pos.Line == parse.EOF {
+		return fmt.Sprintf("%s: %s at the end of the file", e.Pos.Source, e.Message)
+	}
+	return fmt.Sprintf("%s:%d: %s near '%s' (column %d)", e.Pos.Source, e.Pos.Line, e.Message, e.Token, e.Pos.Column)
 }

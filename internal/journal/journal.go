@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -106,23 +107,80 @@ func Lock(name string) (*os.File, error) {
 	if err := ValidateLabName(name); err != nil {
 		return nil, err
 	}
+	// A run that ends removes the lab's directory, lock file included,
+	// while it holds the lock. Whoever opened that file just before then
+	// locks a file nobody else can find any more, and a third run would
+	// lock a new one: two holders. So the lock counts only if the file
+	// locked is still the one at the path; else try again.
+	for range 10 {
+		f, err := lockOnce(name)
+		if f != nil || err != nil {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("lab %q: %s keeps being replaced", name, filepath.Join(Dir(name), "lock"))
+}
+
+// lockOnce returns nil, nil when the lock file it found was removed
+// meanwhile: the run that held it has ended, so look again.
+func lockOnce(name string) (*os.File, error) {
 	dir := Dir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("lab %q: create %s: %w", name, dir, err)
+		return nil, needRoot(fmt.Errorf("lab %q: create %s: %w", name, dir, err))
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	path := filepath.Join(dir, "lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	if errors.Is(err, os.ErrNotExist) { // the directory went just now
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("lab %q: %w", name, err)
+		return nil, needRoot(fmt.Errorf("lab %q: %w", name, err))
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		data, _ := os.ReadFile(f.Name())
+		defer f.Close()
+		if !stillAt(f, path) {
+			return nil, nil
+		}
+		return nil, &ErrBusy{Lab: name, PID: holder(path)}
+	}
+	if !stillAt(f, path) {
 		f.Close()
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-		return nil, &ErrBusy{Lab: name, PID: pid}
+		return nil, nil
 	}
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return f, nil
+}
+
+// stillAt reports whether f is the file at path.
+func stillAt(f *os.File, path string) bool {
+	var held, now unix.Stat_t
+	return unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &now) == nil &&
+		held.Ino == now.Ino && held.Dev == now.Dev
+}
+
+// holder reads the PID in a held lock file. The holder writes it just
+// after taking the lock, so an empty file is looked at again for up to a
+// second (a loaded machine can keep the holder from running that long).
+func holder(path string) int {
+	for range 200 {
+		data, _ := os.ReadFile(path)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
+			return pid
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return 0
+}
+
+// needRoot names the usual cause of a permission error here: the lab's
+// state lives in root's /run, and nslua is meant to run as root anyway
+// (nsfs.NeedRoot says the same for the namespace operations).
+func needRoot(err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("%w (nslua must run as root: it needs CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
+	}
+	return err
 }
 
 // Create starts a new journal for lab name, which the caller has locked.
@@ -222,10 +280,40 @@ func (j *Journal) Close(remove bool) error {
 	j.file.Close()
 	var err error
 	if remove {
-		err = os.RemoveAll(j.Dir)
+		err = RemoveDir(j.Name)
 	}
 	j.lock.Close()
 	return err
+}
+
+// RemoveDir removes the directory of lab name, whose lock the caller
+// holds. The lock file goes last: until then no other run can take the
+// lab. A run starting at that moment may make the directory its own
+// again, which is why a directory that is not empty at the end is left.
+func RemoveDir(name string) error {
+	dir := Dir(name)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("lab %q: %w", name, err)
+	}
+	for _, e := range entries {
+		if e.Name() != "lock" {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("lab %q: %w", name, err)
+			}
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "lock")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("lab %q: %w", name, err)
+	}
+	err = unix.Rmdir(dir)
+	if err != nil && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("lab %q: remove %s: %w", name, dir, err)
+	}
+	return nil
 }
 
 // State is a journal read back from disk.

@@ -171,6 +171,7 @@ func (l *Lab) Close() []error {
 		return errs
 	}
 	if err := l.j.Close(true); err != nil {
+		fmt.Fprintf(l.Log, "nslua: teardown: %v\n", err)
 		return []error{err}
 	}
 	return nil

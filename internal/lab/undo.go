@@ -82,10 +82,12 @@ type victim struct {
 
 func (u *undoer) stopProcesses(entries []*journal.Entry) {
 	var victims []victim
+	seen := map[int]bool{} // a daemon of ours is also found in its namespace
 	owned := map[uint64]string{}
 	for _, e := range entries {
 		switch {
-		case e.Kind == journal.KindProc && e.PID > 0:
+		case e.Kind == journal.KindProc && e.PID > 0 && !seen[e.PID]:
+			seen[e.PID] = true
 			victims = append(victims, victim{e.PID, e.Start, true, e.Cmd})
 		case e.Kind == journal.KindNetns && e.Inode != 0:
 			owned[e.Inode] = e.Name
@@ -95,7 +97,10 @@ func (u *undoer) stopProcesses(entries []*journal.Entry) {
 		if byIno, err := pidsByNetns(); err == nil {
 			for ino, name := range owned {
 				for _, pid := range byIno[ino] {
-					victims = append(victims, victim{pid, startTime(pid), false, "in " + name})
+					if !seen[pid] {
+						seen[pid] = true
+						victims = append(victims, victim{pid, startTime(pid), false, "in " + name})
+					}
 				}
 			}
 		}
@@ -104,14 +109,19 @@ func (u *undoer) stopProcesses(entries []*journal.Entry) {
 }
 
 // terminate sends SIGTERM to every victim, waits up to 3 s for all of them
-// together, then SIGKILLs whoever is left.
+// together, then SIGKILLs whoever is left. It reports the ones that were
+// running (a journaled daemon may have exited long ago), all of them
+// picked before any signal: a group's signal also stops other victims.
 func (u *undoer) terminate(victims []victim) {
 	var live []victim
 	for _, v := range victims {
 		if alive(v.pid, v.start) {
-			signal(v, unix.SIGTERM)
 			live = append(live, v)
 		}
+	}
+	for _, v := range live {
+		signal(v, unix.SIGTERM)
+		u.did("stopped pid %d (%s)", v.pid, v.what)
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for len(live) > 0 && time.Now().Before(deadline) {
@@ -120,9 +130,7 @@ func (u *undoer) terminate(victims []victim) {
 	}
 	for _, v := range live {
 		signal(v, unix.SIGKILL)
-	}
-	for _, v := range victims {
-		u.did("stopped pid %d (%s)", v.pid, v.what)
+		u.did("killed pid %d (%s): still running 3 s after SIGTERM", v.pid, v.what)
 	}
 }
 
@@ -268,9 +276,8 @@ func Down(name string, out io.Writer) error {
 	defer lock.Close()
 	st, err := journal.Read(name)
 	if errors.Is(err, os.ErrNotExist) {
-		os.RemoveAll(journal.Dir(name))
 		fmt.Fprintf(out, "lab %s: nothing to remove\n", name)
-		return nil
+		return journal.RemoveDir(name)
 	}
 	if err != nil {
 		return fmt.Errorf("lab %q: read journal: %w", name, err)
@@ -279,5 +286,5 @@ func Down(name string, out io.Writer) error {
 	if errs := undoEntries(st.Live(), nil, out, true); len(errs) > 0 {
 		return fmt.Errorf("lab %q: %w", name, errors.Join(errs...))
 	}
-	return os.RemoveAll(journal.Dir(name))
+	return journal.RemoveDir(name)
 }
