@@ -210,11 +210,9 @@ func listLabs() ([]labSummary, []string, error) {
 }
 
 func labState(name string, st *journal.State) string {
-	lock, err := journal.Lock(name)
-	if err != nil {
+	if _, held := journal.Holder(name); held {
 		return "running"
 	}
-	lock.Close()
 	if st.Kept {
 		return "kept"
 	}
@@ -239,6 +237,10 @@ func cmdDown(args []string) error {
 	}
 	var failed []string
 	for _, name := range names {
+		if pid, held := journal.Holder(name); held && args[0] == "--all" {
+			fmt.Printf("lab %s: running (pid %d), left alone; it tears itself down when it ends\n", name, pid)
+			continue
+		}
 		if err := lab.Down(name, os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "nslua: down %s: %v\n", name, err)
 			failed = append(failed, name)

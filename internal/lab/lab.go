@@ -31,6 +31,7 @@ type Lab struct {
 	etcFiles map[string]bool // /etc/netns paths this run created or backed up
 	kept     bool
 	closed   bool
+	runID    string // marks every process this run starts (RunEnv)
 	seq      int
 }
 
@@ -51,7 +52,7 @@ func Start(name, script string, log io.Writer) (*Lab, error) {
 		return nil, err
 	}
 	return &Lab{
-		Name: name, Dir: j.Dir, Log: log, j: j,
+		Name: name, Dir: j.Dir, Log: log, j: j, runID: runID(name, os.Getpid()),
 		byInode:  map[uint64]*Netns{},
 		etcFiles: map[string]bool{},
 	}, nil
@@ -72,9 +73,15 @@ func clearPrevious(name string, log io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(log, "nslua: lab %q: removing what the run of pid %d left behind\n", name, st.PID)
-	undoAll(st.Live(), nil, log)
+	(&undoer{log: log, run: runID(name, st.PID)}).undo(st.Live(), nil)
 	return nil
 }
+
+// RunEnv is the environment variable that marks the processes of a run.
+const RunEnv = "NSLUA_RUN"
+
+// runID is the marker value of the run of lab name by process pid.
+func runID(name string, pid int) string { return fmt.Sprintf("%s/%d", name, pid) }
 
 // Keep leaves the lab up at exit; `nslua down` removes it later.
 func (l *Lab) Keep() error {

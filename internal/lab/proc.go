@@ -60,13 +60,11 @@ func (n *Netns) command(c *Cmd) *exec.Cmd {
 	if lp, err := exec.LookPath(c.Argv[0]); err == nil {
 		cmd.Path = lp
 	}
-	if len(c.Env) > 0 {
-		env := os.Environ()
-		for _, k := range sortedKeys(c.Env) {
-			env = append(env, k+"="+c.Env[k])
-		}
-		cmd.Env = env
+	env := append(os.Environ(), RunEnv+"="+n.lab.runID)
+	for _, k := range sortedKeys(c.Env) {
+		env = append(env, k+"="+c.Env[k])
 	}
+	cmd.Env = env
 	// Its own process group: the whole tree can be signalled, and Ctrl-C
 	// at the terminal reaches nslua, which then stops it in order.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

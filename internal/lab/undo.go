@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 // undoer removes journaled resources. The same code serves a run's own
 // teardown and `nslua down` after a crash: the journal is the only truth.
 type undoer struct {
+	run     string // the NSLUA_RUN marker of the run's processes ("" = none)
+	runNs   uint64 // only marked processes in this namespace (0 = anywhere)
 	log     io.Writer
 	verbose bool // say what was removed (down), not only what failed
 	errs    []error
@@ -41,11 +44,18 @@ func (u *undoer) fail(err error) {
 // once (everything else may be in use by them), then the rest in reverse
 // order of creation.
 func undoAll(entries []*journal.Entry, l *Lab, log io.Writer) []error {
-	return undoEntries(entries, l, log, false)
+	u := &undoer{log: log}
+	if l != nil {
+		u.run = l.runID
+	}
+	return u.undo(entries, l)
 }
 
 func undoEntries(entries []*journal.Entry, l *Lab, log io.Writer, verbose bool) []error {
-	u := &undoer{log: log, verbose: verbose}
+	return (&undoer{log: log, verbose: verbose}).undo(entries, l)
+}
+
+func (u *undoer) undo(entries []*journal.Entry, l *Lab) []error {
 	u.stopProcesses(entries)
 	for _, e := range entries {
 		var err error
@@ -93,6 +103,12 @@ func (u *undoer) stopProcesses(entries []*journal.Entry) {
 			owned[e.Inode] = e.Name
 		}
 	}
+	for _, pid := range markedPids(u.run, u.runNs) {
+		if !seen[pid] {
+			seen[pid] = true
+			victims = append(victims, victim{pid, startTime(pid), false, "started by this run"})
+		}
+	}
 	if len(owned) > 0 {
 		if byIno, err := pidsByNetns(); err == nil {
 			for ino, name := range owned {
@@ -106,6 +122,40 @@ func (u *undoer) stopProcesses(entries []*journal.Entry) {
 		}
 	}
 	u.terminate(victims)
+}
+
+// markedPids finds the processes that carry a run's marker in their
+// environment: what a run started keeps it through forks and detaching, so
+// a daemon that left its process group, or a background job of an exec,
+// is found wherever it went.
+func markedPids(run string, nsIno uint64) []int {
+	if run == "" {
+		return nil
+	}
+	marker := []byte(RunEnv + "=" + run + "\x00")
+	dir, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	self := os.Getpid()
+	var pids []int
+	for _, de := range dir {
+		pid := atoiOrZero(de.Name())
+		if pid == 0 || pid == self {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + de.Name() + "/environ")
+		if err != nil || !(bytes.HasPrefix(env, marker) || bytes.Contains(env, append([]byte{0}, marker...))) {
+			continue
+		}
+		if nsIno != 0 {
+			if ino, err := nsfs.Inode("/proc/" + de.Name() + "/ns/net"); err != nil || ino != nsIno {
+				continue
+			}
+		}
+		pids = append(pids, pid)
+	}
+	return pids
 }
 
 // terminate sends SIGTERM to every victim, waits up to 3 s for all of them
@@ -283,7 +333,8 @@ func Down(name string, out io.Writer) error {
 		return fmt.Errorf("lab %q: read journal: %w", name, err)
 	}
 	fmt.Fprintf(out, "lab %s:\n", name)
-	if errs := undoEntries(st.Live(), nil, out, true); len(errs) > 0 {
+	u := &undoer{log: out, verbose: true, run: runID(name, st.PID)}
+	if errs := u.undo(st.Live(), nil); len(errs) > 0 {
 		return fmt.Errorf("lab %q: %w", name, errors.Join(errs...))
 	}
 	return journal.RemoveDir(name)
