@@ -274,6 +274,12 @@ func runREPL(L *lua.LState, sigs *signals, l *lab.Lab) error {
 		Banner:      banner,
 	})
 	if errors.Is(err, repl.ErrInterrupted) {
+		// Ctrl-C with a non-terminal stdin ends the run, as for `sh < file`.
+		sigs.mu.Lock()
+		if sigs.got == nil {
+			sigs.got = syscall.SIGINT
+		}
+		sigs.mu.Unlock()
 		return nil
 	}
 	return err

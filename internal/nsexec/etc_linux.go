@@ -31,6 +31,11 @@ func readEtc(name string) ([]etcEntry, error) {
 		return nil, nil
 	}
 	dir := filepath.Join(EtcRoot, name)
+	// The directory itself may not be a symlink either: its files would be
+	// bound over /etc from wherever it points (/etc itself, say).
+	if info, err := os.Lstat(dir); err == nil && info.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s is a symlink: nslua binds only files and directories over /etc", dir)
+	}
 	des, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

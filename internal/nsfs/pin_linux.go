@@ -85,7 +85,7 @@ func Add(name string, hooks AddHooks) (uint64, error) {
 	}
 	dirFd, err := openRunDir()
 	if err != nil {
-		return 0, err
+		return 0, NeedRoot(err)
 	}
 	var inode uint64
 	err = withFlock(dirFd, func() error {
@@ -107,7 +107,16 @@ func Add(name string, hooks AddHooks) (uint64, error) {
 		}
 		return err
 	})
-	return inode, err
+	return inode, NeedRoot(err)
+}
+
+// NeedRoot names the usual cause of a permission error from a namespace
+// operation, so that a run without privileges says at once what it lacks.
+func NeedRoot(err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("%w (nslua must run as root: it needs CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
+	}
+	return err
 }
 
 func createPinFile(path string) error {
@@ -182,7 +191,7 @@ func Attach(name, target string, before func() error) (uint64, error) {
 	}
 	dirFd, err := openRunDir()
 	if err != nil {
-		return 0, err
+		return 0, NeedRoot(err)
 	}
 	err = withFlock(dirFd, func() error {
 		path := PinPath(name)
@@ -203,7 +212,7 @@ func Attach(name, target string, before func() error) (uint64, error) {
 		}
 		return nil
 	})
-	return inode, err
+	return inode, NeedRoot(err)
 }
 
 // Unpin removes the pin of name, like `ip netns del`: lazy unmount, unlink.
