@@ -60,7 +60,7 @@ var Docs = []Doc{
 		Text: "Monotonic time in seconds (fractional) since nslua started, for timing steps of a lab."},
 	{Section: secNs, Name: "ns.lab", Sig: "ns.lab() -> {name=, dir=}", Extra: true,
 		Text: "The lab's name and its state directory (/run/nslua/LAB): put leases, configs and keys there; it is removed at teardown."},
-	{Section: secNs, Name: "ns.asset", Sig: "ns.asset(name) -> string", Extra: true,
+	{Section: secNs, Name: "ns.libfile", Sig: "ns.libfile(name) -> string", Extra: true,
 		Text: "A file shipped with the built-in libraries (e.g. \"udhcpc.script\")."},
 	{Section: secNs, Name: "help", Sig: "help([fn | \"Netns:exec\"])",
 		Text: "List the API, or show one entry: help(ns.add), help(\"Link:master\")."},

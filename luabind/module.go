@@ -55,7 +55,7 @@ func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
 		"add": rt.nsAdd, "open": rt.nsOpen, "pin": rt.nsPin, "host": rt.nsHost,
 		"list": rt.nsList, "inspect": rt.nsInspect, "veth": rt.nsVeth,
 		"keep": rt.nsKeep, "wait": rt.nsWait, "defer": rt.nsDefer,
-		"sleep": rt.nsSleep, "lab": rt.nsLab, "asset": rt.nsAsset, "clock": rt.nsClock,
+		"sleep": rt.nsSleep, "lab": rt.nsLab, "libfile": rt.nsLibfile, "clock": rt.nsClock,
 	}
 }
 
@@ -256,8 +256,8 @@ func (rt *Runtime) nsLab(L *lua.LState) int {
 	return 1
 }
 
-func (rt *Runtime) nsAsset(L *lua.LState) int {
-	c := newCall(L, "ns.asset", 1)
+func (rt *Runtime) nsLibfile(L *lua.LState) int {
+	c := newCall(L, "ns.libfile", 1)
 	name := c.name(1, "name")
 	data, err := scripts.Asset(name)
 	c.check(err)

@@ -281,7 +281,7 @@ end
 local script_path
 local function udhcpc_script()
 	if not script_path then
-		script_path = util.write(util.file("udhcpc.script"), ns.asset("udhcpc.script"), "755")
+		script_path = util.write(util.file("udhcpc.script"), ns.libfile("udhcpc.script"), "755")
 	end
 	return script_path
 end

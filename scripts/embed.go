@@ -1,5 +1,5 @@
 // Package scripts holds nslua's built-in Lua libraries (require("nslua.X")
-// loads X.lua) and the files they ship (ns.asset), built into the binary.
+// loads X.lua) and the files they ship (ns.libfile), built into the binary.
 package scripts
 
 import (
@@ -40,11 +40,11 @@ func Modules() []string {
 // Asset returns a file shipped with the libraries (a DHCP client script).
 func Asset(name string) (string, error) {
 	if strings.HasSuffix(name, ".go") || strings.Contains(name, "..") {
-		return "", fmt.Errorf("no asset %q", name)
+		return "", fmt.Errorf("no library file %q", name)
 	}
 	data, err := files.ReadFile(name)
 	if err != nil {
-		return "", fmt.Errorf("no asset %q", name)
+		return "", fmt.Errorf("no library file %q", name)
 	}
 	return string(data), nil
 }
