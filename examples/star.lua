@@ -16,7 +16,7 @@ local function bridge_for(i)
       bridges[k]:addr("10.200.0.1/16")
     else
       local up, down = hub:veth("up" .. k, hub, "dn" .. k)
-      up:master(bridges[0]); down:master(bridges[k])
+      up:master(bridges[k]); down:master(bridges[0])
     end
   end
   return bridges[k]
@@ -36,3 +36,4 @@ if arg[3] == "ping" then
   last:exec({"ping", "-c1", "-W2", "10.200.0.1"}, {check = true})
   print("the last leaf reaches the hub")
 end
+if arg[3] == "wait" then ns.wait() end

@@ -36,7 +36,7 @@ func cmdExec(args []string) error {
 		return &exitError{code: 1, msg: fmt.Sprintf("exec %q: %v", name, err)}
 	}
 	code, err := nsexec.ExecInPlace(nsfs.PinPath(name), name, argv)
-	return &exitError{code: code, msg: fmt.Sprintf("exec %q: %v", name, err)}
+	return &exitError{code: code, msg: fmt.Sprintf("exec %q: %v", name, nsfs.NeedRoot(err))}
 }
 
 func ownerOpts() inspect.Options {
@@ -59,7 +59,7 @@ func cmdInspect(args []string) error {
 	}
 	infos, err := inspectNames(names)
 	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
+		return &exitError{code: 1, msg: nsfs.NeedRoot(err).Error()}
 	}
 	if asJSON {
 		return inspect.WriteJSON(os.Stdout, infos)
