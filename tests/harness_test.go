@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	}
 	nslua = filepath.Join(dir, "nslua")
 	build := exec.Command("go", "build", "-o", nslua, "../cmd/nslua")
+	// Static, as the README builds it: no dynamic loader at each start
+	// (the race detector's cgo is for the test binary, not for nslua).
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Println("tests: building nslua failed:", err)
