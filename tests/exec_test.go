@@ -13,8 +13,18 @@ import (
 
 func TestExecLua(t *testing.T) { runLuaTests(t, "exec_test.lua") }
 
-// The CLI's exec is a drop-in for `ip netns exec`.
+// The CLI's exec is a drop-in for `ip netns exec`, through the C fast path
+// and through the Go one.
 func TestExecCLI(t *testing.T) {
+	for name, binary := range map[string]string{"cgo": nslua, "pure-go": nsluaPure} {
+		t.Run(name, func(t *testing.T) { testExecCLI(t, binary) })
+	}
+}
+
+func testExecCLI(t *testing.T, binary string) {
+	run := func(t testing.TB, stdin string, args ...string) (string, string, int) {
+		return runBinary(t, binary, stdin, args...)
+	}
 	p := prefix(t)
 	cleanupPrefix(t, p)
 	name := p + "c"
@@ -43,7 +53,31 @@ func TestExecCLI(t *testing.T) {
 	if out != "lo\n" {
 		t.Errorf("/sys/class/net inside: %q, want only lo", out)
 	}
-	_, stderr, code := run(t, "", "exec", p+"absent", "--", "true")
+	// The /etc binding: an entry, an entry the host lacks, writes kept inside.
+	etcDir := "/etc/netns/" + name
+	if err := os.MkdirAll(etcDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(etcDir) })
+	os.WriteFile(etcDir+"/hosts", []byte("10.1.2.3 cli.lab\n"), 0o644)
+	os.WriteFile(etcDir+"/"+p+".conf", []byte("only-inside\n"), 0o644)
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	script := "getent hosts cli.lab; cat /etc/" + p + ".conf; echo x > /etc/" + p + ".junk; echo y >> /etc/resolv.conf"
+	out, stderr, code := run(t, "", "exec", name, "--", "sh", "-c", script)
+	if code != 0 || !strings.Contains(out, "10.1.2.3") || !strings.Contains(out, "only-inside") {
+		t.Errorf("/etc binding: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	for _, f := range []string{"/etc/" + p + ".conf", "/etc/" + p + ".junk"} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s appeared in the host's /etc", f)
+			os.Remove(f)
+		}
+	}
+	if now, _ := os.ReadFile("/etc/resolv.conf"); string(now) != string(hostResolv) {
+		t.Errorf("the host's /etc/resolv.conf changed: %q", now)
+	}
+
+	_, stderr, code = run(t, "", "exec", p+"absent", "--", "true")
 	if code != 1 || !strings.Contains(stderr, "does not exist") {
 		t.Errorf("unknown namespace: exit %d, %q", code, stderr)
 	}

@@ -22,8 +22,10 @@ import (
 	"github.com/nslua/nslua/luabind"
 )
 
-// nslua is the binary under test, built once by TestMain.
-var nslua string
+// nslua is the binary under test, built once by TestMain as the README
+// builds it; nsluaPure is the same without cgo, so without the C fast path
+// of `nslua exec` (cmd/nslua/fastexec.c): both paths are tested.
+var nslua, nsluaPure string
 
 func TestMain(m *testing.M) {
 	if os.Geteuid() != 0 {
@@ -35,14 +37,15 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	nslua = filepath.Join(dir, "nslua")
-	build := exec.Command("go", "build", "-o", nslua, "../cmd/nslua")
-	// Static, as the README builds it: no dynamic loader at each start
-	// (the race detector's cgo is for the test binary, not for nslua).
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Println("tests: building nslua failed:", err)
-		os.Exit(1)
+	nsluaPure = filepath.Join(dir, "nslua-pure")
+	for _, b := range []struct{ out, cgo string }{{nslua, "1"}, {nsluaPure, "0"}} {
+		build := exec.Command("go", "build", "-o", b.out, "../cmd/nslua")
+		build.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Println("tests: building nslua failed:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -227,7 +230,12 @@ func luaT(L *lua.LState, t *testing.T, p string) *lua.LTable {
 // run runs the nslua binary and returns stdout, stderr and exit status.
 func run(t testing.TB, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(nslua, args...)
+	return runBinary(t, nslua, stdin, args...)
+}
+
+func runBinary(t testing.TB, binary, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

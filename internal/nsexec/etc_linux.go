@@ -109,6 +109,9 @@ func remountSys() error {
 	return nil
 }
 
+// cmd/nslua/fastexec.c does the same for `nslua exec` before the Go runtime
+// starts; a change here belongs there too (tests/exec_test.go runs both).
+
 // bindEtc covers /etc with an overlay whose upper layer is a private
 // tmpfs, then binds each entry over /etc/ENTRY. So: an entry whose target
 // the host lacks still appears (made in the overlay, not in the host's
