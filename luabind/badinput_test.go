@@ -367,6 +367,7 @@ var badCalls = []badCall{
 	{"Netns:bridge", `n:bridge("b1", {stp = "on"})`, "option stp"},
 	{"Netns:bridge", `n:bridge("b1", {group_fwd_mask = -1})`, "option group_fwd_mask"},
 	{"Netns:bridge", `n:bridge("b1", {group_fwd_mask = 1.5})`, "option group_fwd_mask"},
+	{"Netns:bridge", `n:bridge("b%d")`, "name template"},
 	{"Netns:bridge", `n:bridge("b1", {group_fwd_mask = 1e9})`, "option group_fwd_mask"},
 	{"Netns:bridge", `n:bridge("b1", {group_fwd_mask = 0/0})`, "option group_fwd_mask"},
 	{"Netns:bridge", `n:bridge(BAD)`, "UTF-8"},

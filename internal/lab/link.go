@@ -43,6 +43,11 @@ func ValidateIfName(name string) error {
 			return fmt.Errorf("interface name %q contains %q", name, r)
 		}
 	}
+	// The kernel reads "%d" as a template ("eth%d" becomes eth0): the link
+	// would get a name other than the one asked for.
+	if strings.Contains(name, "%") {
+		return fmt.Errorf("interface name %q contains '%%' (the kernel would take it as a name template)", name)
+	}
 	return nil
 }
 
