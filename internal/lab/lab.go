@@ -32,6 +32,7 @@ type Lab struct {
 	kept     bool
 	closed   bool
 	runID    string // marks every process this run starts (RunEnv)
+	started  bool   // a process was started: teardown looks for runID
 	seq      int
 }
 
@@ -73,7 +74,7 @@ func clearPrevious(name string, log io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(log, "nslua: lab %q: removing what the run of pid %d left behind\n", name, st.PID)
-	(&undoer{log: log, run: runID(name, st.PID)}).undo(st.Live(), nil)
+	(&undoer{log: log, run: marker(st)}).undo(st.Live(), nil)
 	return nil
 }
 
@@ -82,6 +83,18 @@ const RunEnv = "NSLUA_RUN"
 
 // runID is the marker value of the run of lab name by process pid.
 func runID(name string, pid int) string { return fmt.Sprintf("%s/%d", name, pid) }
+
+// markerIfStarted is runID once the run has started a process: scanning
+// every process's environment costs milliseconds that a run which started
+// nothing need not pay.
+func (l *Lab) markerIfStarted() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.started {
+		return ""
+	}
+	return l.runID
+}
 
 // Keep leaves the lab up at exit; `nslua down` removes it later.
 func (l *Lab) Keep() error {

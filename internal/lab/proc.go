@@ -92,6 +92,9 @@ func (n *Netns) start(cmd *exec.Cmd) error {
 
 // startJournaled starts cmd, recording the process in the journal.
 func (n *Netns) startJournaled(cmd *exec.Cmd) (*journal.Entry, error) {
+	n.lab.mu.Lock()
+	n.lab.started = true
+	n.lab.mu.Unlock()
 	e, err := n.lab.j.Add(journal.Entry{Kind: journal.KindProc, NsIno: n.Inode, NsPath: n.Path, Cmd: strings.Join(cmd.Args, " ")})
 	if err != nil {
 		return nil, err

@@ -46,7 +46,7 @@ func (u *undoer) fail(err error) {
 func undoAll(entries []*journal.Entry, l *Lab, log io.Writer) []error {
 	u := &undoer{log: log}
 	if l != nil {
-		u.run = l.runID
+		u.run = l.markerIfStarted()
 	}
 	return u.undo(entries, l)
 }
@@ -122,6 +122,17 @@ func (u *undoer) stopProcesses(entries []*journal.Entry) {
 		}
 	}
 	u.terminate(victims)
+}
+
+// marker is the NSLUA_RUN value of a journaled run that started processes
+// ("" when it started none: then there is nothing to look for).
+func marker(st *journal.State) string {
+	for _, e := range st.Entries {
+		if e.Kind == journal.KindProc {
+			return runID(st.Name, st.PID)
+		}
+	}
+	return ""
 }
 
 // markedPids finds the processes that carry a run's marker in their
@@ -333,7 +344,7 @@ func Down(name string, out io.Writer) error {
 		return fmt.Errorf("lab %q: read journal: %w", name, err)
 	}
 	fmt.Fprintf(out, "lab %s:\n", name)
-	u := &undoer{log: out, verbose: true, run: runID(name, st.PID)}
+	u := &undoer{log: out, verbose: true, run: marker(st)}
 	if errs := u.undo(st.Live(), nil); len(errs) > 0 {
 		return fmt.Errorf("lab %q: %w", name, errors.Join(errs...))
 	}
