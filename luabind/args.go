@@ -124,13 +124,6 @@ func (c call) optName(i int, what string) (string, bool) {
 	return c.name(i, what), true
 }
 
-func (c call) optStr(i int, what string) (string, bool) {
-	if c.L.Get(i) == lua.LNil {
-		return "", false
-	}
-	return c.str(i, what), true
-}
-
 func (c call) optTable(i int, what string) *lua.LTable {
 	v := c.L.Get(i)
 	if v == lua.LNil {
@@ -168,7 +161,6 @@ type opts struct {
 	c   call
 	i   int
 	t   *lua.LTable
-	fns string
 }
 
 func (c call) opts(i int, allowed ...string) opts {

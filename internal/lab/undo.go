@@ -51,10 +51,6 @@ func undoAll(entries []*journal.Entry, l *Lab, log io.Writer) []error {
 	return u.undo(entries, l)
 }
 
-func undoEntries(entries []*journal.Entry, l *Lab, log io.Writer, verbose bool) []error {
-	return (&undoer{log: log, verbose: verbose}).undo(entries, l)
-}
-
 func (u *undoer) undo(entries []*journal.Entry, l *Lab) []error {
 	u.stopProcesses(entries)
 	for _, e := range entries {
