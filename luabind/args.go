@@ -158,9 +158,9 @@ func (c call) seconds(v float64, what string) time.Duration {
 // opts reads an options table, refusing unknown keys: a typo such as
 // `exsit_ok` must not be silently ignored.
 type opts struct {
-	c   call
-	i   int
-	t   *lua.LTable
+	c call
+	i int
+	t *lua.LTable
 }
 
 func (c call) opts(i int, allowed ...string) opts {
