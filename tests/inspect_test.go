@@ -197,3 +197,57 @@ func checkGraph(t *testing.T, a, b, c, p string) {
 		t.Errorf("graph veth edges %q, want %q\n%s", ours, want, out)
 	}
 }
+
+// ls shows a kept lab with its namespaces, and pinned namespaces that
+// belong to no lab; down removes the lab from the list.
+func TestLsKeptLabAndFreeNamespaces(t *testing.T) {
+	p := prefix(t)
+	cleanupPrefix(t, p)
+	free := p + "free"
+	sh(t, "ip netns add "+free)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", free).Run() })
+	labName := p + "-lab"
+	if _, stderr, code := run(t, "", "--keep", "--lab", labName, "-e", `ns.add("`+p+`a"); ns.add("`+p+`b")`); code != 0 {
+		t.Fatalf("kept run: %s", stderr)
+	}
+	type lsOut struct {
+		Labs []struct {
+			Name       string   `json:"name"`
+			State      string   `json:"state"`
+			Namespaces []string `json:"namespaces"`
+		} `json:"labs"`
+		Namespaces []string `json:"namespaces"`
+	}
+	read := func() lsOut {
+		out, stderr, code := run(t, "", "ls", "--json")
+		var ls lsOut
+		if code != 0 || json.Unmarshal([]byte(out), &ls) != nil {
+			t.Fatalf("ls --json: exit %d, %q, %s", code, out, stderr)
+		}
+		return ls
+	}
+	ls := read()
+	found := false
+	for _, l := range ls.Labs {
+		if l.Name == labName {
+			found = true
+			if l.State != "kept" || strings.Join(l.Namespaces, " ") != p+"a "+p+"b" {
+				t.Errorf("lab %s: state %q, namespaces %v", labName, l.State, l.Namespaces)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("ls does not list the kept lab %s: %+v", labName, ls.Labs)
+	}
+	if !strings.Contains(" "+strings.Join(ls.Namespaces, " ")+" ", " "+free+" ") {
+		t.Errorf("ls does not list %s among free namespaces: %v", free, ls.Namespaces)
+	}
+	if _, stderr, code := run(t, "", "down", labName); code != 0 {
+		t.Fatalf("down: %s", stderr)
+	}
+	for _, l := range read().Labs {
+		if l.Name == labName {
+			t.Errorf("lab %s still listed after down", labName)
+		}
+	}
+}
