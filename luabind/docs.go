@@ -80,7 +80,7 @@ var Docs = []Doc{
 			"absolute paths, .. and symlinks anywhere on the way (/etc/netns/NAME itself included) are refused. exec and spawn refuse to run while /etc/netns/NAME is or holds a symlink: bound over /etc, it would let a program write where it points. A file that existed before the run is restored at teardown; one the run made is removed."},
 	{Section: secNetns, Name: "Netns:veth", Sig: "n:veth(name, peer_ns, peer_name [, opts]) -> Link, Link",
 		Text: "A veth pair, one end NAME in n and the other PEER_NAME in peer_ns (made there directly), both up. opts.addr, opts.peer_addr (CIDR string or list), opts.mtu, opts.mac, opts.peer_mac. " +
-			"Interface names: 1-15 bytes of UTF-8, no '/', ':' or white space. On any failure nothing is left."},
+			"Interface names: 1-15 bytes of UTF-8, no '/', ':', '%' (a kernel name template) or white space. On any failure nothing is left."},
 	{Section: secNetns, Name: "Netns:bridge", Sig: "n:bridge(name [, opts]) -> Link",
 		Text: "A bridge, up. opts.stp (boolean), opts.group_fwd_mask (e.g. 8 to forward EAPOL)."},
 	{Section: secNetns, Name: "Netns:link", Sig: "n:link(name) -> Link", Text: "An existing interface; raises if absent."},
