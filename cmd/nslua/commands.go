@@ -13,6 +13,7 @@ import (
 	"github.com/nslua/nslua/internal/lab"
 	"github.com/nslua/nslua/internal/nsexec"
 	"github.com/nslua/nslua/internal/nsfs"
+	"github.com/nslua/nslua/internal/sys"
 )
 
 // cmdExec is a drop-in for `ip netns exec NAME CMD...`: this process
@@ -36,7 +37,7 @@ func cmdExec(args []string) error {
 		return &exitError{code: 1, msg: fmt.Sprintf("exec %q: %v", name, err)}
 	}
 	code, err := nsexec.ExecInPlace(nsfs.PinPath(name), name, argv)
-	return &exitError{code: code, msg: fmt.Sprintf("exec %q: %v", name, nsfs.NeedRoot(err))}
+	return &exitError{code: code, msg: fmt.Sprintf("exec %q: %v", name, sys.NeedRoot(err))}
 }
 
 func ownerOpts() inspect.Options {
@@ -59,7 +60,7 @@ func cmdInspect(args []string) error {
 	}
 	infos, err := inspectNames(names)
 	if err != nil {
-		return &exitError{code: 1, msg: nsfs.NeedRoot(err).Error()}
+		return &exitError{code: 1, msg: sys.NeedRoot(err).Error()}
 	}
 	if asJSON {
 		return inspect.WriteJSON(os.Stdout, infos)

@@ -19,27 +19,44 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nslua/nslua/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
-// BaseDir holds one directory per lab.
-const BaseDir = "/run/nslua"
+// BaseDir holds one directory per lab. Tests may point it at a directory
+// of their own.
+var BaseDir = "/run/nslua"
 
-// Kinds of entries.
+// Kind is what an entry records; its value is what the journal file holds.
+type Kind string
+
+// Kinds of entries. A kind a later nslua adds is kept by Read, and undone
+// by nobody: teardown skips what it does not know.
 const (
-	KindNetns   = "netns"   // a namespace the lab created and pinned
-	KindPin     = "pin"     // a pin of an existing namespace (ns.pin)
-	KindLink    = "link"    // a link in a namespace the lab did not create
-	KindEtcFile = "etcfile" // a file under /etc/netns written by the lab
-	KindEtcDir  = "etcdir"  // a directory under /etc/netns made by the lab
-	KindProc    = "proc"    // a process the lab started
+	KindNetns   Kind = "netns"   // a namespace the lab created and pinned
+	KindPin     Kind = "pin"     // a pin of an existing namespace (ns.pin)
+	KindLink    Kind = "link"    // a link in a namespace the lab did not create
+	KindEtcFile Kind = "etcfile" // a file under /etc/netns written by the lab
+	KindEtcDir  Kind = "etcdir"  // a directory under /etc/netns made by the lab
+	KindProc    Kind = "proc"    // a process the lab started
+)
+
+// op is what a record does to the journal's state.
+type op string
+
+const (
+	opLab  op = "lab"  // the run's header: owner PID and script
+	opAdd  op = "add"  // an entry, before its resource exists
+	opDone op = "done" // the entry's identity, once the resource exists
+	opGone op = "gone" // the resource was removed during the run
+	opKeep op = "keep" // the lab is left up deliberately
 )
 
 // Entry is one resource. Identity fields are filled in by Done once the
 // resource exists; an entry without them was intended but may not exist.
 type Entry struct {
 	Seq    int    `json:"seq"`
-	Kind   string `json:"kind"`
+	Kind   Kind   `json:"kind"`
 	Name   string `json:"name,omitempty"`   // netns/pin/link name, or etc path
 	NsPath string `json:"ns,omitempty"`     // for links and procs: pin path of the namespace ("" = host)
 	NsIno  uint64 `json:"ns_ino,omitempty"` // inode of that namespace
@@ -55,7 +72,7 @@ type Entry struct {
 }
 
 type record struct {
-	Op string `json:"op"` // "add", "done", "gone", "keep", "lab"
+	Op op `json:"op"`
 	Entry
 	PID    int    `json:"owner_pid,omitempty"`
 	Script string `json:"script,omitempty"`
@@ -126,7 +143,7 @@ func Lock(name string) (*os.File, error) {
 func lockOnce(name string) (*os.File, error) {
 	dir := Dir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, needRoot(fmt.Errorf("lab %q: create %s: %w", name, dir, err))
+		return nil, sys.NeedRoot(fmt.Errorf("lab %q: create %s: %w", name, dir, err))
 	}
 	path := filepath.Join(dir, "lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
@@ -134,7 +151,7 @@ func lockOnce(name string) (*os.File, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, needRoot(fmt.Errorf("lab %q: %w", name, err))
+		return nil, sys.NeedRoot(fmt.Errorf("lab %q: %w", name, err))
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		defer f.Close()
@@ -173,16 +190,6 @@ func holder(path string) int {
 	return 0
 }
 
-// needRoot names the usual cause of a permission error here: the lab's
-// state lives in root's /run, and nslua is meant to run as root anyway
-// (nsfs.NeedRoot says the same for the namespace operations).
-func needRoot(err error) error {
-	if errors.Is(err, os.ErrPermission) {
-		return fmt.Errorf("%w (nslua must run as root: it needs CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
-	}
-	return err
-}
-
 // Create starts a new journal for lab name, which the caller has locked.
 func Create(name string, lock *os.File, script string) (*Journal, error) {
 	dir := Dir(name)
@@ -191,7 +198,7 @@ func Create(name string, lock *os.File, script string) (*Journal, error) {
 		return nil, fmt.Errorf("lab %q: create journal: %w", name, err)
 	}
 	j := &Journal{Name: name, Dir: dir, file: f, lock: lock}
-	if err := j.write(record{Op: "lab", PID: os.Getpid(), Script: script}, false); err != nil {
+	if err := j.write(record{Op: opLab, PID: os.Getpid(), Script: script}, false); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -225,7 +232,7 @@ func (j *Journal) Add(e Entry) (*Entry, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	e.Seq = len(j.entries) + 1
-	if err := j.write(record{Op: "add", Entry: e}, e.Kind == KindEtcFile || e.Kind == KindEtcDir); err != nil {
+	if err := j.write(record{Op: opAdd, Entry: e}, e.Kind == KindEtcFile || e.Kind == KindEtcDir); err != nil {
 		return nil, err
 	}
 	entry := e
@@ -238,7 +245,7 @@ func (j *Journal) Done(e *Entry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	e.Done = true
-	return j.write(record{Op: "done", Entry: *e}, false)
+	return j.write(record{Op: opDone, Entry: *e}, false)
 }
 
 // Gone records that a resource was removed (or never made) during the run.
@@ -246,7 +253,7 @@ func (j *Journal) Gone(e *Entry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	e.Gone = true
-	return j.write(record{Op: "gone", Entry: Entry{Seq: e.Seq}}, false)
+	return j.write(record{Op: opGone, Entry: Entry{Seq: e.Seq}}, false)
 }
 
 // Keep marks the lab as deliberately left up.
@@ -254,7 +261,7 @@ func (j *Journal) Keep() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.kept = true
-	return j.write(record{Op: "keep"}, true)
+	return j.write(record{Op: opKeep}, true)
 }
 
 // Live returns the entries not yet removed, newest first: teardown order.
@@ -351,19 +358,19 @@ func Read(name string) (*State, error) {
 
 func (st *State) apply(r record, bySeq map[int]*Entry) {
 	switch r.Op {
-	case "lab":
+	case opLab:
 		st.PID, st.Script = r.PID, r.Script
-	case "keep":
+	case opKeep:
 		st.Kept = true
-	case "add":
+	case opAdd:
 		e := r.Entry
 		bySeq[e.Seq] = &e
 		st.Entries = append(st.Entries, &e)
-	case "done":
+	case opDone:
 		if e := bySeq[r.Seq]; e != nil {
 			*e = r.Entry
 		}
-	case "gone":
+	case opGone:
 		if e := bySeq[r.Seq]; e != nil {
 			e.Gone = true
 		}

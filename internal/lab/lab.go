@@ -16,6 +16,23 @@ import (
 	"github.com/nslua/nslua/internal/nsfs"
 )
 
+// The kinds of failure callers tell apart with errors.Is: a name that is
+// taken (namespace, link, route), and one that names nothing (namespace,
+// link; see NotFoundError).
+var (
+	ErrExists   = nsfs.ErrExists
+	ErrNotFound = nsfs.ErrNotFound
+)
+
+// NotFoundError is a named thing missing from a namespace: "no link eth0
+// in ns1". It matches ErrNotFound.
+type NotFoundError struct {
+	What, Name, In string
+}
+
+func (e *NotFoundError) Error() string        { return fmt.Sprintf("no %s %s in %s", e.What, e.Name, e.In) }
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
 // Lab is one running lab.
 type Lab struct {
 	Name string
@@ -27,7 +44,6 @@ type Lab struct {
 	mu       sync.Mutex
 	byInode  map[uint64]*Netns
 	host     *Netns
-	procs    []*Proc
 	etcFiles map[string]bool // /etc/netns paths this run created or backed up
 	kept     bool
 	closed   bool

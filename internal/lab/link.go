@@ -108,7 +108,7 @@ func (n *Netns) taken(name string) bool {
 
 func (n *Netns) linkErr(op, name string, err error) error {
 	if errors.Is(err, unix.EEXIST) && n.taken(name) {
-		return fmt.Errorf("%s %s: a link named %s already exists in %s", op, name, name, n.Name)
+		return fmt.Errorf("%s %s: a link named %s %w in %s", op, name, name, ErrExists, n.Name)
 	}
 	return fmt.Errorf("%s %s in %s: %w", op, name, n.Name, err)
 }
@@ -136,7 +136,7 @@ func (n *Netns) Link(name string) (*Link, error) {
 	}
 	l, err := h.LinkByName(name)
 	if err != nil {
-		return nil, fmt.Errorf("no link %s in %s", name, n.Name)
+		return nil, &NotFoundError{"link", name, n.Name}
 	}
 	return wrapLink(n, l), nil
 }
@@ -268,7 +268,7 @@ func (k *Link) Move(to *Netns, newName string) error {
 		return k.rename(newName)
 	}
 	if to.taken(newName) {
-		return fmt.Errorf("move %s to %s: a link named %s already exists there", k.Name, to.Name, newName)
+		return fmt.Errorf("move %s to %s: a link named %s %w there", k.Name, to.Name, newName, ErrExists)
 	}
 	// A link the journal tracks stays tracked where it goes: teardown then
 	// deletes it (and a veth's peer with it) before the namespaces go,
@@ -327,7 +327,7 @@ func (k *Link) rename(newName string) error {
 		return err
 	}
 	if k.NS.taken(newName) {
-		return fmt.Errorf("rename %s: a link named %s already exists in %s", k.Name, newName, k.NS.Name)
+		return fmt.Errorf("rename %s: a link named %s %w in %s", k.Name, newName, ErrExists, k.NS.Name)
 	}
 	// teardown finds a journaled link by name: journal the new one first
 	old := k.NS.linkEntry(k.Name, k.Index)
@@ -379,7 +379,5 @@ func (n *Netns) linkEntry(name string, index int) *journal.Entry {
 	return nil
 }
 
-// IsNotFound reports a missing link, for callers that probe.
-func IsNotFound(err error) bool {
-	return err != nil && strings.HasPrefix(err.Error(), "no link ")
-}
+// IsNotFound reports a missing link or namespace, for callers that probe.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

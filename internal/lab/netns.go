@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,6 +15,7 @@ import (
 	"github.com/nslua/nslua/internal/journal"
 	"github.com/nslua/nslua/internal/nsexec"
 	"github.com/nslua/nslua/internal/nsfs"
+	"github.com/nslua/nslua/internal/sys"
 )
 
 // Netns is a network namespace as a lab sees it.
@@ -71,8 +72,7 @@ func (l *Lab) Add(name string, opts AddOptions) (*Netns, error) {
 	}
 	n, err := l.create(name)
 	if err != nil {
-		var exists *existsError
-		if !opts.ExistOK || !errors.As(err, &exists) {
+		if !opts.ExistOK || !errors.Is(err, ErrExists) {
 			return nil, err
 		}
 		if n, err = l.Open(name); err != nil {
@@ -88,14 +88,10 @@ func (l *Lab) Add(name string, opts AddOptions) (*Netns, error) {
 	return n, nil
 }
 
-type existsError struct{ path string }
-
-func (e *existsError) Error() string { return e.path + " already exists" }
-
 func (l *Lab) create(name string) (*Netns, error) {
 	n := &Netns{Name: name, Path: nsfs.PinPath(name), lab: l, owned: true, fd: -1}
 	if _, err := os.Lstat(n.Path); err == nil {
-		return nil, &existsError{n.Path}
+		return nil, fmt.Errorf("%s %w", n.Path, ErrExists)
 	}
 	hooks := nsfs.AddHooks{
 		Before: func() (err error) {
@@ -114,9 +110,6 @@ func (l *Lab) create(name string) (*Netns, error) {
 		}
 		if n.nl != nil {
 			n.nl.Close()
-		}
-		if strings.Contains(err.Error(), "already exists") {
-			return nil, &existsError{n.Path}
 		}
 		return nil, err
 	}
@@ -414,7 +407,6 @@ func (n *Netns) Pids() ([]int, error) {
 		return nil, err
 	}
 	pids := byIno[n.Inode]
-	sort.Ints(pids)
 	if pids == nil {
 		pids = []int{}
 	}
@@ -422,35 +414,15 @@ func (n *Netns) Pids() ([]int, error) {
 }
 
 // pidsByNetns maps network namespace inodes to the PIDs inside, in one
-// pass over /proc.
+// pass over /proc; nslua itself is left out.
 func pidsByNetns() (map[uint64][]int, error) {
-	dir, err := os.ReadDir("/proc")
+	by, err := sys.PidsByNetns()
 	if err != nil {
 		return nil, err
 	}
 	self := os.Getpid()
-	out := map[uint64][]int{}
-	for _, de := range dir {
-		pid := atoiOrZero(de.Name())
-		if pid == 0 || pid == self {
-			continue
-		}
-		var st unix.Stat_t
-		if unix.Stat(filepath.Join("/proc", de.Name(), "ns/net"), &st) != nil {
-			continue // gone, or a kernel thread we may not look at
-		}
-		out[st.Ino] = append(out[st.Ino], pid)
+	for ino, pids := range by {
+		by[ino] = slices.DeleteFunc(pids, func(p int) bool { return p == self })
 	}
-	return out, nil
-}
-
-func atoiOrZero(s string) int {
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
+	return by, nil
 }

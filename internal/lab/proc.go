@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nslua/nslua/internal/journal"
+	"github.com/nslua/nslua/internal/sys"
 )
 
 // Cmd describes a program to run in a namespace.
@@ -104,7 +105,7 @@ func (n *Netns) startJournaled(cmd *exec.Cmd) (*journal.Entry, error) {
 		return nil, err
 	}
 	e.PID = cmd.Process.Pid
-	e.Start = startTime(e.PID)
+	e.Start = sys.StartTime(e.PID)
 	n.lab.j.Done(e)
 	return e, nil
 }
@@ -177,26 +178,6 @@ func signalName(s syscall.Signal) string {
 	return strconv.Itoa(int(s))
 }
 
-// startTime is field 22 of /proc/PID/stat: with the PID it identifies a
-// process for good, so a recycled PID is never signalled by mistake.
-func startTime(pid int) uint64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	fields := strings.Fields(s[i+1:])
-	if len(fields) < 20 {
-		return 0
-	}
-	v, _ := strconv.ParseUint(fields[19], 10, 64)
-	return v
-}
-
 // Proc is a long-running process started by Spawn.
 type Proc struct {
 	PID  int
@@ -256,9 +237,6 @@ func (n *Netns) Spawn(c *Cmd, opts SpawnOptions) (*Proc, error) {
 	}
 	p := &Proc{PID: cmd.Process.Pid, NS: n, Argv: c.Argv, Log: logPath, cmd: cmd, entry: e, done: make(chan struct{})}
 	go p.reap()
-	n.lab.mu.Lock()
-	n.lab.procs = append(n.lab.procs, p)
-	n.lab.mu.Unlock()
 	return p, nil
 }
 

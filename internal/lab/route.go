@@ -43,7 +43,7 @@ func routeErr(n *Netns, r Route, err error) error {
 	case errors.Is(err, unix.ENETUNREACH), errors.Is(err, unix.EHOSTUNREACH): // IPv4, IPv6
 		return fmt.Errorf("%s in %s: gateway %s is not on any connected network there", what, n.Name, r.Via)
 	case errors.Is(err, unix.EEXIST):
-		return fmt.Errorf("%s in %s: such a route already exists", what, n.Name)
+		return fmt.Errorf("%s in %s: such a route %w", what, n.Name, ErrExists)
 	}
 	return fmt.Errorf("%s in %s: %w", what, n.Name, err)
 }

@@ -48,7 +48,7 @@ func (n *Netns) Veth(name string, peer *Netns, peerName string, opts VethOptions
 	if err := h.LinkAdd(veth); err != nil {
 		n.linkDone(entry.e, 0, err)
 		if peer.taken(peerName) {
-			return nil, nil, fmt.Errorf("veth %s: a link named %s already exists in %s", name, peerName, peer.Name)
+			return nil, nil, fmt.Errorf("veth %s: a link named %s %w in %s", name, peerName, ErrExists, peer.Name)
 		}
 		return nil, nil, n.linkErr("veth", name, err)
 	}

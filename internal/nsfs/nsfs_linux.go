@@ -17,11 +17,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// RunDir is where `ip netns` pins namespaces.
-const RunDir = "/run/netns"
+// RunDir is where `ip netns` pins namespaces. Tests that never mount
+// may point it at a directory of their own before the first pin.
+var RunDir = "/run/netns"
 
-// nsfsMagic is NSFS_MAGIC from linux/magic.h.
-const nsfsMagic = 0x6e736673
+// The kinds of failure callers tell apart with errors.Is.
+var (
+	ErrExists   = errors.New("already exists")          // the name is taken
+	ErrNotFound = errors.New("not found")               // nothing pinned under the name
+	ErrNotNetns = errors.New("not a network namespace") // a path that holds something else
+)
+
+// existsErr says that path is taken: "/run/netns/a already exists".
+func existsErr(path string) error { return fmt.Errorf("%s %w", path, ErrExists) }
+
+// kindError is a message of its own that errors.Is matches with kind.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
 
 // ValidateName applies the rules of `ip netns add`, so that every name nslua
 // accepts is one iproute2 can use too.
@@ -67,30 +84,55 @@ func List() ([]string, error) {
 // CheckNetns verifies that path is an nsfs file of a network namespace and
 // returns its inode, the namespace's identity.
 func CheckNetns(path string) (uint64, error) {
-	var fs unix.Statfs_t
-	if err := unix.Statfs(path, &fs); err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
-	}
-	if fs.Type != nsfsMagic {
-		return 0, fmt.Errorf("%s is not a namespace file (no nsfs mount there)", path)
+	if !IsNsfs(path) {
+		var sfs unix.Statfs_t
+		if err := unix.Statfs(path, &sfs); err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		return 0, notNsfs(path)
 	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer unix.Close(fd)
+	return CheckNetnsFd(fd, path)
+}
+
+func notNsfs(path string) error {
+	return &kindError{path + " is not a namespace file (no nsfs mount there)", ErrNotNetns}
+}
+
+// CheckNetnsFd is CheckNetns on an open fd (path names it in errors): the
+// check and the use see the same file even if the path is replaced.
+func CheckNetnsFd(fd int, path string) (uint64, error) {
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sfs); err != nil {
+		return 0, fmt.Errorf("statfs %s: %w", path, err)
+	}
+	if sfs.Type != unix.NSFS_MAGIC {
+		return 0, notNsfs(path)
+	}
 	kind, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
 	if err != nil {
 		return 0, fmt.Errorf("%s: namespace type: %w", path, err)
 	}
 	if kind != unix.CLONE_NEWNET {
-		return 0, fmt.Errorf("%s is a %s namespace, not a network namespace", path, nsKind(kind))
+		return 0, fmt.Errorf("%s is a %s namespace, %w", path, nsKind(kind), ErrNotNetns)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return 0, fmt.Errorf("stat %s: %w", path, err)
 	}
 	return st.Ino, nil
+}
+
+// IsNsfs reports whether path is on nsfs: a live pin or /proc/PID/ns/net,
+// as opposed to a plain file (an empty one is what an interrupted add
+// leaves).
+func IsNsfs(path string) bool {
+	var sfs unix.Statfs_t
+	return unix.Statfs(path, &sfs) == nil && sfs.Type == unix.NSFS_MAGIC
 }
 
 func nsKind(flag int) string {
@@ -120,13 +162,6 @@ func Inode(path string) (uint64, error) {
 		return 0, err
 	}
 	return st.Ino, nil
-}
-
-// IsPinned reports whether path is a live pin (an nsfs bind mount), as
-// opposed to an empty file left by an interrupted add.
-func IsPinned(path string) bool {
-	var fs unix.Statfs_t
-	return unix.Statfs(path, &fs) == nil && fs.Type == nsfsMagic
 }
 
 // The main goroutine keeps the main thread for itself: a goroutine that

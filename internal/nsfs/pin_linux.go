@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/nslua/nslua/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -85,13 +86,13 @@ func Add(name string, hooks AddHooks) (uint64, error) {
 	}
 	dirFd, err := openRunDir()
 	if err != nil {
-		return 0, NeedRoot(err)
+		return 0, sys.NeedRoot(err)
 	}
 	var inode uint64
 	err = withFlock(dirFd, func() error {
 		path := PinPath(name)
 		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%s already exists", path)
+			return existsErr(path)
 		}
 		if hooks.Before != nil {
 			if err := hooks.Before(); err != nil {
@@ -107,22 +108,13 @@ func Add(name string, hooks AddHooks) (uint64, error) {
 		}
 		return err
 	})
-	return inode, NeedRoot(err)
-}
-
-// NeedRoot names the usual cause of a permission error from a namespace
-// operation, so that a run without privileges says at once what it lacks.
-func NeedRoot(err error) error {
-	if errors.Is(err, os.ErrPermission) {
-		return fmt.Errorf("%w (nslua must run as root: it needs CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
-	}
-	return err
+	return inode, sys.NeedRoot(err)
 }
 
 func createPinFile(path string) error {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0)
 	if errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("%s already exists", path)
+		return existsErr(path)
 	}
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
@@ -191,12 +183,12 @@ func Attach(name, target string, before func() error) (uint64, error) {
 	}
 	dirFd, err := openRunDir()
 	if err != nil {
-		return 0, NeedRoot(err)
+		return 0, sys.NeedRoot(err)
 	}
 	err = withFlock(dirFd, func() error {
 		path := PinPath(name)
 		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%s already exists", path)
+			return existsErr(path)
 		}
 		if before != nil {
 			if err := before(); err != nil {
@@ -212,7 +204,7 @@ func Attach(name, target string, before func() error) (uint64, error) {
 		}
 		return nil
 	})
-	return inode, NeedRoot(err)
+	return inode, sys.NeedRoot(err)
 }
 
 // Unpin removes the pin of name, like `ip netns del`: lazy unmount, unlink.
@@ -237,7 +229,7 @@ func Open(name string) (uint64, error) {
 	}
 	path := PinPath(name)
 	if _, err := os.Lstat(path); err != nil {
-		return 0, fmt.Errorf("no namespace %q (%s does not exist)", name, path)
+		return 0, &kindError{fmt.Sprintf("no namespace %q (%s does not exist)", name, path), ErrNotFound}
 	}
 	return CheckNetns(path)
 }
