@@ -7,7 +7,7 @@ package tests
 // examples/star.lua builds the star the baselines build, so that the
 // comparison is like for like.
 //
-// A star is the one of internal/starbench: a hub namespace with a bridge,
+// A star is the one of tests/starbench: a hub namespace with a bridge,
 // N leaves each with a veth into it and an IPv4 address, everything up.
 // Each builder is timed apart on build and on teardown, and each star is
 // checked with starbench.Check while it is up (outside the timings): a fast
@@ -18,7 +18,6 @@ package tests
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -32,7 +31,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nslua/nslua/internal/starbench"
+	"github.com/nslua/nslua/tests/starbench"
 )
 
 // starExample is the nslua star, relative to this package's directory.
@@ -45,31 +44,17 @@ var starSizes = []int{100, 500, 1000}
 
 const scriptMaxN = 500
 
-// starResult is one build and teardown of a star.
-type starResult struct {
-	build, teardown time.Duration
-	// For nslua only: the build time the script measured itself (from its
-	// first line to its last, without the process start), and the
-	// process's peak RSS.
-	inner time.Duration
-	rss   uint64
-}
-
-// starBuilder builds the star of n leaves named after prefix, checks it
-// and tears it down, timing build and teardown apart.
-type starBuilder func(b *testing.B, prefix string, n int) (starResult, error)
-
 // BenchmarkStar/{nslua,direct,script}/N=n: build-ms and teardown-ms per
 // star; nslua adds script-ms (the build as the script timed it) and
 // peak-rss-MiB (largest over the iterations).
 func BenchmarkStar(b *testing.B) {
 	builders := []struct {
 		name  string
-		build starBuilder
+		build starbench.Builder
 	}{
 		{"nslua", nsluaStar},
-		{"direct", directStar},
-		{"script", scriptStar},
+		{"direct", starbench.Direct},
+		{"script", starbench.Script},
 	}
 	for _, bl := range builders {
 		b.Run(bl.name, func(b *testing.B) {
@@ -77,64 +62,36 @@ func BenchmarkStar(b *testing.B) {
 				if bl.name == "script" && n > scriptMaxN {
 					continue
 				}
-				b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchStar(b, n, bl.build) })
+				b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { starbench.Bench(b, n, benchPrefix, bl.build) })
 			}
 		})
 	}
 }
 
-func benchStar(b *testing.B, n int, build starBuilder) {
-	var total starResult
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		p := prefix(b)
-		cleanupPrefix(b, p)
-		waitNamespacesSettled(b)
-		b.StartTimer()
-		r, err := build(b, p, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if left, err := starbench.Leftovers(p); err != nil || len(left) > 0 {
-			b.Fatalf("star %s: left after teardown: %v %v", p, left, err)
-		}
-		total.build += r.build
-		total.teardown += r.teardown
-		total.inner += r.inner
-		total.rss = max(total.rss, r.rss)
-	}
-	b.ReportMetric(msPer(total.build, b.N), "build-ms")
-	b.ReportMetric(msPer(total.teardown, b.N), "teardown-ms")
-	if total.inner > 0 {
-		b.ReportMetric(msPer(total.inner, b.N), "script-ms")
-	}
-	if total.rss > 0 {
-		b.ReportMetric(float64(total.rss)/(1<<20), "peak-rss-MiB")
-	}
-}
-
-func msPer(d time.Duration, n int) float64 {
-	return float64(d) / float64(time.Millisecond) / float64(n)
+// benchPrefix is a fresh prefix removed again when the benchmark ends.
+func benchPrefix(tb testing.TB) string {
+	p := prefix(tb)
+	cleanupPrefix(tb, p)
+	return p
 }
 
 // nsluaStar runs examples/star.lua with "wait": build is from starting the
 // process to reading its "built" line (start-up included), teardown from
 // the SIGTERM that ends its ns.wait() to its exit, when every pin must be
 // gone.
-func nsluaStar(b *testing.B, prefix string, n int) (starResult, error) {
+func nsluaStar(b *testing.B, prefix string, n int) (starbench.Result, error) {
 	run, err := startStar(prefix, n)
 	if err != nil {
-		return starResult{}, err
+		return starbench.Result{}, err
 	}
 	defer run.kill()
 	b.StopTimer()
 	if err := starbench.Check(prefix, n); err != nil {
-		return starResult{}, fmt.Errorf("nslua star: %w", err)
+		return starbench.Result{}, fmt.Errorf("nslua star: %w", err)
 	}
 	b.StartTimer()
 	if err := run.stop(); err != nil {
-		return starResult{}, err
+		return starbench.Result{}, err
 	}
 	return run.res, nil
 }
@@ -146,7 +103,7 @@ type starRun struct {
 	out    *lineWriter
 	stderr *strings.Builder
 	exited chan struct{} // closed once cmd.Wait has returned, into waitErr
-	res    starResult
+	res    starbench.Result
 
 	waitErr error
 }
@@ -176,7 +133,7 @@ func startStar(prefix string, n int) (*starRun, error) {
 	var line string
 	select {
 	case line = <-r.out.lines:
-		r.res.build = time.Since(start)
+		r.res.Build = time.Since(start)
 	case <-r.exited:
 		return nil, fmt.Errorf("nslua star of %d exited before building it: %v, stderr: %s", n, r.waitErr, r.stderr)
 	}
@@ -186,7 +143,7 @@ func startStar(prefix string, n int) (*starRun, error) {
 		return nil, fmt.Errorf("nslua star of %d: first line %q, want \"built %d leaves in X ms\"", n, line, n)
 	}
 	ms, _ := strconv.Atoi(m[2])
-	r.res.inner = time.Duration(ms) * time.Millisecond
+	r.res.Inner = time.Duration(ms) * time.Millisecond
 	return r, nil
 }
 
@@ -198,7 +155,7 @@ func (r *starRun) stop() error {
 		return fmt.Errorf("signal nslua: %w", err)
 	}
 	<-r.exited
-	r.res.teardown = time.Since(start)
+	r.res.Teardown = time.Since(start)
 	if r.waitErr != nil {
 		return fmt.Errorf("nslua star %s: %v, stderr: %s", r.prefix, r.waitErr, r.stderr)
 	}
@@ -209,7 +166,7 @@ func (r *starRun) stop() error {
 		return fmt.Errorf("nslua star %s exited leaving its journal /run/nslua/%s", r.prefix, r.prefix)
 	}
 	var err error
-	r.res.rss, err = starbench.ExitedMaxRSS(r.cmd.ProcessState)
+	r.res.RSS, err = starbench.ExitedMaxRSS(r.cmd.ProcessState)
 	return err
 }
 
@@ -251,95 +208,6 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.lines <- string(w.buf[:i])
 	}
 	return len(p), nil
-}
-
-// directStar is the kernel's limit: starbench.DirectStar, plain Go making
-// the fewest netlink requests, in this process.
-func directStar(b *testing.B, prefix string, n int) (starResult, error) {
-	var r starResult
-	start := time.Now()
-	s, err := starbench.DirectStar(prefix, n)
-	r.build = time.Since(start)
-	if err != nil {
-		return r, err
-	}
-	b.StopTimer()
-	if err := starbench.Check(prefix, n); err != nil {
-		s.Teardown()
-		return r, fmt.Errorf("direct star: %w", err)
-	}
-	b.StartTimer()
-	start = time.Now()
-	err = s.Teardown()
-	r.teardown = time.Since(start)
-	return r, err
-}
-
-// scriptStar is the hand-written way: one `ip` command per operation.
-func scriptStar(b *testing.B, prefix string, n int) (starResult, error) {
-	var r starResult
-	build, teardown := starbench.ScriptStar(prefix, n)
-	start := time.Now()
-	err := starbench.RunScript(build)
-	r.build = time.Since(start)
-	if err != nil {
-		starbench.RunScript(teardown)
-		return r, err
-	}
-	b.StopTimer()
-	if err := starbench.Check(prefix, n); err != nil {
-		starbench.RunScript(teardown)
-		return r, fmt.Errorf("script star: %w", err)
-	}
-	b.StartTimer()
-	start = time.Now()
-	err = starbench.RunScript(teardown)
-	r.teardown = time.Since(start)
-	return r, err
-}
-
-// waitNamespacesSettled waits until the kernel has stopped freeing
-// namespaces (the live count has not fallen for a second), up to 30 s:
-// other programs on the machine may be making namespaces all along.
-func waitNamespacesSettled(tb testing.TB) {
-	tb.Helper()
-	last, err := liveNamespaces()
-	if err != nil {
-		tb.Logf("not waiting for the kernel to free namespaces: %v", err)
-		return
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	steady := time.Now()
-	for time.Since(steady) < time.Second {
-		if time.Now().After(deadline) {
-			tb.Logf("namespace count still falling after 30 s (now %d): measuring anyway", last)
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-		now, err := liveNamespaces()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if now < last {
-			steady = time.Now()
-		}
-		last = now
-	}
-}
-
-// liveNamespaces is the active object count of the net_namespace slab
-// cache: every network namespace not yet freed, pinned or not.
-func liveNamespaces() (int, error) {
-	data, err := os.ReadFile("/proc/slabinfo")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "net_namespace" {
-			return strconv.Atoi(f[1])
-		}
-	}
-	return 0, errors.New("/proc/slabinfo has no net_namespace line")
 }
 
 // starLeaves is the size of TestStarExample's star: small by default;

@@ -5,42 +5,15 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/nslua/nslua/internal/sys"
 )
 
 // scanProcs maps the inode of every process's network namespace to the
 // PIDs in it, ascending. Processes that vanish mid-scan are skipped.
-func scanProcs() (map[uint64][]int, error) {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return nil, fmt.Errorf("list processes: %w", err)
-	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
-	if err != nil {
-		return nil, fmt.Errorf("list processes: %w", err)
-	}
-	byInode := map[uint64][]int{}
-	for _, n := range names {
-		pid, err := strconv.Atoi(n)
-		if err != nil {
-			continue
-		}
-		var st unix.Stat_t
-		if unix.Stat("/proc/"+n+"/ns/net", &st) != nil {
-			continue
-		}
-		byInode[st.Ino] = append(byInode[st.Ino], pid)
-	}
-	for _, pids := range byInode {
-		sort.Ints(pids)
-	}
-	return byInode, nil
-}
+func scanProcs() (map[uint64][]int, error) { return sys.PidsByNetns() }
 
 // procsOf describes the given processes; one that exits meanwhile is left out.
 func procsOf(pids []int) []Proc {

@@ -10,17 +10,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nslua/nslua/internal/nsexec"
 	"github.com/nslua/nslua/internal/nsfs"
+	"github.com/nslua/nslua/internal/sys"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
-
-// nsfsMagic is NSFS_MAGIC from linux/magic.h.
-const nsfsMagic = 0x6e736673
-
-// maxDumpTries bounds the retries of a dump the kernel reports as
-// interrupted: links and addresses change while a lab is being built.
-const maxDumpTries = 10
 
 // sysctlKeys are the forwarding switches a lab usually cares about.
 var sysctlKeys = []string{"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"}
@@ -60,34 +55,12 @@ func openNetns(path string) (int, uint64, error) {
 	if err != nil {
 		return -1, 0, fmt.Errorf("open %s: %w", path, err)
 	}
-	inode, err := checkNetnsFd(fd, path)
+	inode, err := nsfs.CheckNetnsFd(fd, path)
 	if err != nil {
 		unix.Close(fd)
 		return -1, 0, err
 	}
 	return fd, inode, nil
-}
-
-func checkNetnsFd(fd int, path string) (uint64, error) {
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(fd, &sfs); err != nil {
-		return 0, fmt.Errorf("statfs %s: %w", path, err)
-	}
-	if sfs.Type != nsfsMagic {
-		return 0, &pathError{path, "is not a namespace (no nsfs mount there)", ErrNotNetns}
-	}
-	kind, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
-	if err != nil {
-		return 0, fmt.Errorf("%s: namespace type: %w", path, err)
-	}
-	if kind != unix.CLONE_NEWNET {
-		return 0, &pathError{path, "is a namespace of another type, not a network namespace", ErrNotNetns}
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return 0, fmt.Errorf("stat %s: %w", path, err)
-	}
-	return st.Ino, nil
 }
 
 // openSnapshot opens the namespace at path, its netlink socket and, if
@@ -156,20 +129,9 @@ func (s *snapshot) close() {
 	}
 }
 
-// dump runs a netlink dump until the kernel reports it consistent.
+// dump runs a netlink dump of the namespace at path until it is consistent.
 func dump[T any](what, path string, fn func() ([]T, error)) ([]T, error) {
-	var err error
-	for range maxDumpTries {
-		var v []T
-		v, err = fn()
-		if err == nil {
-			return v, nil
-		}
-		if !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return nil, fmt.Errorf("%s in %s: %w", what, path, err)
-		}
-	}
-	return nil, fmt.Errorf("%s in %s: still changing after %d tries: %w", what, path, maxDumpTries, err)
+	return sys.Dump(what, "in "+path, fn)
 }
 
 func (s *snapshot) loadLinks() error {
@@ -354,7 +316,7 @@ func routeType(t int) string {
 }
 
 // etcDir is where `ip netns exec` looks for per-namespace /etc files.
-const etcDir = "/etc/netns"
+const etcDir = nsexec.EtcRoot
 
 // readEtc lists /etc/netns/NAME. A name that could not be a pin name (or
 // "") has no such directory by definition.

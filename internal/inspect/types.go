@@ -1,6 +1,6 @@
 package inspect
 
-import "errors"
+import "github.com/nslua/nslua/internal/nsfs"
 
 // Options tunes an inspection.
 type Options struct {
@@ -83,4 +83,4 @@ type Etc struct {
 
 // ErrNotNetns is wrapped by errors about a path that exists but is not a
 // network namespace (for one, an empty pin file left by an interrupted add).
-var ErrNotNetns = errors.New("not a network namespace")
+var ErrNotNetns = nsfs.ErrNotNetns

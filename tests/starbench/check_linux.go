@@ -11,12 +11,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nslua/nslua/internal/nsexec"
 	"github.com/nslua/nslua/internal/nsfs"
+	"github.com/nslua/nslua/internal/sys"
 	"github.com/vishvananda/netlink"
 )
-
-// EtcNetns is where `ip netns exec` finds per-namespace files.
-const EtcNetns = "/etc/netns"
 
 // Check verifies that the star of n leaves named after prefix exists and
 // has the shape both baselines build, whoever built it: hub bridges up with
@@ -49,10 +48,7 @@ func check(l layout) error {
 func linksIn(name string) (map[string]netlink.Link, error) {
 	byName := map[string]netlink.Link{}
 	err := nsfs.DoPath(nsfs.PinPath(name), func() error {
-		links, err := netlink.LinkList()
-		for try := 0; errors.Is(err, netlink.ErrDumpInterrupted) && try < 5; try++ {
-			links, err = netlink.LinkList()
-		}
+		links, err := sys.Dump("list links", "in "+name, netlink.LinkList)
 		if err != nil {
 			return err
 		}
@@ -62,7 +58,7 @@ func linksIn(name string) (map[string]netlink.Link, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list links in %s: %w", name, err)
+		return nil, fmt.Errorf("namespace %s: %w", name, err)
 	}
 	return byName, nil
 }
@@ -214,9 +210,9 @@ func Leftovers(prefix string) ([]string, error) {
 			left = append(left, nsfs.PinPath(name))
 		}
 	}
-	etc, err := filepath.Glob(filepath.Join(EtcNetns, globQuote(prefix)+"*"))
+	etc, err := filepath.Glob(filepath.Join(nsexec.EtcRoot, globQuote(prefix)+"*"))
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", EtcNetns, err)
+		return nil, fmt.Errorf("list %s: %w", nsexec.EtcRoot, err)
 	}
 	return append(left, etc...), nil
 }
