@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -20,18 +19,9 @@ import (
 // becomes CMD inside the namespace, so its exit status, signals and stdio
 // are CMD's own.
 func cmdExec(args []string) error {
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
-	}
-	if len(args) < 2 {
-		return usageErr("exec needs a namespace and a command: nslua exec NAME -- CMD [ARGS...]")
-	}
-	name, argv := args[0], args[1:]
-	if argv[0] == "--" {
-		argv = argv[1:]
-	}
-	if len(argv) == 0 || argv[0] == "" {
-		return usageErr("exec %s: no command given", name)
+	name, argv, err := parseExecArgs(args)
+	if err != nil {
+		return err
 	}
 	if _, err := nsfs.Open(name); err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("exec %q: %v", name, err)}
@@ -46,17 +36,9 @@ func ownerOpts() inspect.Options {
 }
 
 func cmdInspect(args []string) error {
-	asJSON := false
-	var names []string
-	for _, a := range args {
-		switch {
-		case a == "--json":
-			asJSON = true
-		case strings.HasPrefix(a, "-"):
-			return usageErr("inspect: unknown option %s", a)
-		default:
-			names = append(names, a)
-		}
+	names, asJSON, err := parseInspectArgs(args)
+	if err != nil {
+		return err
 	}
 	infos, err := inspectNames(names)
 	if err != nil {
@@ -88,25 +70,9 @@ func inspectNames(names []string) ([]*inspect.Info, error) {
 }
 
 func cmdGraph(args []string) error {
-	format, labName := "dot", ""
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--format" && i+1 < len(args):
-			format = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--format="):
-			format = strings.TrimPrefix(a, "--format=")
-		case strings.HasPrefix(a, "-"):
-			return usageErr("graph: unknown option %s", a)
-		case labName == "":
-			labName = a
-		default:
-			return usageErr("graph takes at most one lab")
-		}
-	}
-	if format != "dot" && format != "mermaid" {
-		return usageErr("graph: --format must be dot or mermaid, not %q", format)
+	labName, format, err := parseGraphArgs(args)
+	if err != nil {
+		return err
 	}
 	opts := ownerOpts()
 	infos, err := inspect.All(opts)
@@ -147,12 +113,9 @@ type labSummary struct {
 }
 
 func cmdLs(args []string) error {
-	asJSON := false
-	for _, a := range args {
-		if a != "--json" {
-			return usageErr("ls: unknown argument %s", a)
-		}
-		asJSON = true
+	asJSON, err := parseLsArgs(args)
+	if err != nil {
+		return err
 	}
 	labs, free, err := listLabs()
 	if err != nil {
@@ -176,25 +139,18 @@ func cmdLs(args []string) error {
 
 // listLabs reads every journal; free lists pinned namespaces no lab owns.
 func listLabs() ([]labSummary, []string, error) {
-	names, err := journal.Labs()
+	all, err := lab.Labs()
 	if err != nil {
 		return nil, nil, err
 	}
 	owned := map[string]bool{}
 	labs := []labSummary{}
-	for _, name := range names {
-		st, err := journal.Read(name)
-		if err != nil {
-			continue
+	for _, l := range all {
+		s := labSummary{Name: l.Name, PID: l.PID, Script: l.Script, State: l.State, Namespaces: []string{}}
+		for _, p := range l.Pins {
+			s.Namespaces = append(s.Namespaces, p.Name)
+			owned[p.Name] = true
 		}
-		s := labSummary{Name: name, PID: st.PID, Script: st.Script, State: labState(name, st), Namespaces: []string{}}
-		for _, e := range st.Live() {
-			if e.Kind == journal.KindNetns || e.Kind == journal.KindPin {
-				s.Namespaces = append(s.Namespaces, e.Name)
-				owned[e.Name] = true
-			}
-		}
-		sort.Strings(s.Namespaces)
 		labs = append(labs, s)
 	}
 	pinned, err := nsfs.List()
@@ -210,35 +166,23 @@ func listLabs() ([]labSummary, []string, error) {
 	return labs, free, nil
 }
 
-func labState(name string, st *journal.State) string {
-	if _, held := journal.Holder(name); held {
-		return "running"
-	}
-	if st.Kept {
-		return "kept"
-	}
-	return "dead" // its run ended without teardown: `nslua down` cleans up
-}
-
 func cmdDown(args []string) error {
-	if len(args) != 1 {
-		return usageErr("down needs a lab name or --all")
+	name, all, err := parseDownArgs(args)
+	if err != nil {
+		return err
 	}
-	names := []string{args[0]}
-	if args[0] == "--all" {
-		var err error
+	names := []string{name}
+	if all {
 		if names, err = journal.Labs(); err != nil {
 			return &exitError{code: 1, msg: err.Error()}
 		}
 		if len(names) == 0 {
 			fmt.Println("no labs")
 		}
-	} else if strings.HasPrefix(args[0], "-") {
-		return usageErr("down: unknown option %s", args[0])
 	}
 	var failed []string
 	for _, name := range names {
-		if pid, held := journal.Holder(name); held && args[0] == "--all" {
+		if pid, held := journal.Holder(name); held && all {
 			fmt.Printf("lab %s: running (pid %d), left alone; it tears itself down when it ends\n", name, pid)
 			continue
 		}

@@ -87,8 +87,8 @@ func dispatch(args []string) error {
 }
 
 func cmdVersion(args []string) error {
-	if len(args) > 0 {
-		return usageErr("version takes no arguments")
+	if err := parseNoArgs("version", args); err != nil {
+		return err
 	}
 	fmt.Printf("nslua %s\n%s\ngopher-lua %s (%s)\n", version, runtime.Version(), moduleVersion("github.com/yuin/gopher-lua"), lua.LuaVersion)
 	return nil
