@@ -1,0 +1,166 @@
+package lab
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/nslua/nslua/internal/journal"
+	"github.com/nslua/nslua/internal/nsfs"
+)
+
+// setUpLab starts a lab of its own for one test, as netlink's
+// setUpNetlinkTest gives each test a fresh namespace: its journal lives in
+// a temporary directory, its namespaces are named prefix+something, and
+// whatever the test leaves is torn down, and checked gone, at the end.
+func setUpLab(t *testing.T) (*Lab, string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: creates network namespaces")
+	}
+	old := journal.BaseDir
+	journal.BaseDir = t.TempDir()
+	b := make([]byte, 3)
+	rand.Read(b)
+	prefix := "t" + hex.EncodeToString(b)
+	l, err := Start(prefix, "", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if errs := l.Close(); len(errs) > 0 {
+			t.Errorf("teardown: %v", errs)
+		}
+		wantNoPins(t, prefix)
+		journal.BaseDir = old
+	})
+	return l, prefix
+}
+
+func wantNoPins(t *testing.T, prefix string) {
+	t.Helper()
+	names, _ := nsfs.List()
+	for _, name := range names {
+		if strings.HasPrefix(name, prefix) {
+			t.Errorf("%s left behind", nsfs.PinPath(name))
+			nsfs.Unpin(name)
+		}
+	}
+}
+
+func TestLabBuildsARoutedPairAndTearsItDown(t *testing.T) {
+	l, p := setUpLab(t)
+	a, err := l.Add(p+"a", AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := l.Add(p+"r", AddOptions{Sysctl: map[string]string{"net.ipv4.ip_forward": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Veth("eth0", r, "a0", VethOptions{Addr: []string{"10.1.0.2/24"}, PeerAddr: []string{"10.1.0.1/24"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddRoute(Route{Dst: "default", Via: "10.1.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := r.Sysctl("net.ipv4.ip_forward"); err != nil || v != "1" {
+		t.Errorf("ip_forward in the router = %q, %v", v, err)
+	}
+	res, err := a.Exec(context.Background(), &Cmd{Argv: []string{"ping", "-c1", "-W2", "10.1.0.1"}})
+	if err != nil || res.Code != 0 {
+		t.Fatalf("ping across the veth: %+v, %v", res, err)
+	}
+	if err := a.AddRoute(Route{Dst: "default", Via: "10.1.0.1"}); !errors.Is(err, ErrExists) {
+		t.Errorf("the same route twice: %v", err)
+	}
+	if err := a.AddRoute(Route{Dst: "10.9.0.0/24", Dev: "eth9"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a route on a missing device: %v", err)
+	}
+	dir := l.Dir
+	if errs := l.Close(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	wantNoPins(t, p)
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the lab's directory %s is still there: %v", dir, err)
+	}
+}
+
+func TestAddTwiceIsErrExistsUnlessExistOK(t *testing.T) {
+	l, p := setUpLab(t)
+	n, err := l.Add(p+"x", AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Add(p+"x", AddOptions{})
+	if !errors.Is(err, ErrExists) || err.Error() != nsfs.PinPath(p+"x")+" already exists" {
+		t.Errorf("second Add: %v", err)
+	}
+	again, err := l.Add(p+"x", AddOptions{ExistOK: true})
+	if err != nil || again != n {
+		t.Errorf("Add with ExistOK = %v, %v; want the same handle", again, err)
+	}
+	if _, err := l.Open(p + "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Open of a missing namespace: %v", err)
+	}
+}
+
+func TestLinkErrorsAreTyped(t *testing.T) {
+	l, p := setUpLab(t)
+	n, err := l.Add(p+"a", AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = n.Link("eth9")
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || nf.Name != "eth9" || nf.In != p+"a" || !errors.Is(err, ErrNotFound) {
+		t.Errorf("Link of a missing interface: %v", err)
+	}
+	if _, err := n.Bridge("br0", BridgeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Bridge("br0", BridgeOptions{}); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "a link named br0 already exists in "+p+"a") {
+		t.Errorf("a second bridge br0: %v", err)
+	}
+}
+
+// TestDownUndoesACrashedRun leaves a lab as a kill -9 would (journal
+// written, lock released, nothing torn down) and removes it with Down.
+func TestDownUndoesACrashedRun(t *testing.T) {
+	l, p := setUpLab(t)
+	if _, err := l.Add(p+"a", AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	l.closed = true // the process "died": its own Close does nothing now
+	nss := l.allNetns()
+	l.mu.Unlock()
+	for _, n := range nss {
+		n.release()
+	}
+	l.j.Close(false)
+	labs, err := Labs()
+	if err != nil || len(labs) != 1 || labs[0].State != "dead" || len(labs[0].Pins) != 1 || labs[0].Pins[0].Name != p+"a" {
+		t.Fatalf("Labs after the crash = %+v, %v", labs, err)
+	}
+	if owners := Owners(); owners[labs[0].Pins[0].Inode] != p {
+		t.Errorf("Owners = %v", owners)
+	}
+	var out strings.Builder
+	if err := Down(p, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "removed namespace "+p+"a") {
+		t.Errorf("down said %q", out.String())
+	}
+	wantNoPins(t, p)
+	if err := Down(p, io.Discard); err != nil {
+		t.Errorf("Down twice: %v", err)
+	}
+}
