@@ -55,6 +55,14 @@
 --   opts.timeout   seconds to try before giving up (default 10)
 --   opts.hostname, opts.resolv, opts.check: as for udhcpc
 --
+-- dhcp.parse_leases(text) -> { {ip=, mac=, hostname=|nil, client_id=|nil, expires=}, ... }
+--   dnsmasq's lease file, as server:leases() reads it
+-- dhcp.parse_dhclient_lease(text) -> {ip=, netmask=, routers=, dns=, domain=, lease_time=,
+--                                     server=} | nil   the last lease of a dhclient lease file
+--
+-- Unknown option keys are refused, and so are values with a newline, CR or NUL
+-- that would go into a configuration file.
+--
 -- lease = { ip=, addr= (ip/len), mask= (len), router=|nil, routers={...}, dns={...},
 --           domain=|nil, lease_time= (seconds), server=, iface=, ns=, client="udhcpc"|"dhclient",
 --           proc= (dhclient only) }
@@ -98,7 +106,12 @@ local function listline(key, values)
 end
 
 -- conflines builds dnsmasq.conf; every line was checked by hand with dnsmasq 2.90.
+-- Every value from opts goes through util.confval: a newline would start a line
+-- of the user's choosing.
 local function conflines(s, opts)
+	local function val(what, v)
+		return util.confval("dhcp.server", what, v)
+	end
 	local lines = {
 		"# written by nslua.dhcp for " .. s.ns.name .. "/" .. s.iface,
 		"interface=" .. s.iface,
@@ -118,29 +131,29 @@ local function conflines(s, opts)
 	if opts.router == false then
 		lines[#lines + 1] = "dhcp-option=option:router"
 	elseif opts.router ~= nil then
-		lines[#lines + 1] = "dhcp-option=option:router," .. opts.router
+		lines[#lines + 1] = "dhcp-option=option:router," .. val("router", opts.router)
 	end
 	if opts.dns ~= nil then
-		lines[#lines + 1] = listline("dhcp-option=option:dns-server,", opts.dns)
+		lines[#lines + 1] = val("dns", listline("dhcp-option=option:dns-server,", opts.dns))
 	end
 	if opts.domain ~= nil then
-		lines[#lines + 1] = "domain=" .. opts.domain
+		lines[#lines + 1] = "domain=" .. val("domain", opts.domain)
 	end
 	for i, h in ipairs(opts.hosts or {}) do
 		if type(h) ~= "table" or not h.mac then
 			raise("dhcp.server: hosts[%d] must be a table with at least mac=", i)
 		end
-		local parts = {h.mac}
+		local parts = {val("hosts[" .. i .. "].mac", h.mac)}
 		if h.ip then
 			parts[#parts + 1] = hostaddr(s.subnet, h.ip, "hosts[" .. i .. "].ip")
 		end
 		if h.name then
-			parts[#parts + 1] = h.name
+			parts[#parts + 1] = val("hosts[" .. i .. "].name", h.name)
 		end
 		lines[#lines + 1] = "dhcp-host=" .. table.concat(parts, ",")
 	end
-	for _, l in ipairs(opts.options or {}) do
-		lines[#lines + 1] = l
+	for i, l in ipairs(opts.options or {}) do
+		lines[#lines + 1] = val("options[" .. i .. "]", l)
 	end
 	return table.concat(lines, "\n") .. "\n"
 end
@@ -154,7 +167,7 @@ function Server:__tostring()
 end
 
 -- parse_leases reads dnsmasq's lease file: "EXPIRY MAC IP HOSTNAME CLIENT-ID" per line.
-local function parse_leases(text)
+function dhcp.parse_leases(text)
 	local out = {}
 	for line in (text or ""):gmatch("[^\n]+") do
 		local exp, mac, ip, host, id = line:match("^(%d+) (%S+) (%S+) (%S+) (%S+)")
@@ -170,7 +183,7 @@ local function parse_leases(text)
 end
 
 function Server:leases()
-	return parse_leases(util.read(self.leasefile))
+	return dhcp.parse_leases(util.read(self.leasefile))
 end
 
 function Server:stop()
@@ -180,8 +193,9 @@ end
 local confs = {} -- namespace name -> number of servers started there
 
 function dhcp.server(n, opts)
+	opts = util.opts("dhcp.server", opts, {"iface", "range", "router", "dns", "domain", "lease_time",
+		"hosts", "options", "conf", "ready_timeout"})
 	n = util.netns(n, "dhcp.server")
-	opts = util.options(opts, "dhcp.server")
 	local iface = util.need(opts, "iface", "string", "dhcp.server")
 	if iface == "lo" then
 		raise("dhcp.server: cannot serve DHCP on lo")
@@ -200,7 +214,7 @@ function dhcp.server(n, opts)
 		raise("dhcp.server: option range must be {first, last}")
 	end
 	s.range = {hostaddr(s.subnet, range[1], "range[1]"), hostaddr(s.subnet, range[2], "range[2]")}
-	s.lease_time = tostring(opts.lease_time or "1h")
+	s.lease_time = util.confval("dhcp.server", "lease_time", opts.lease_time or "1h")
 
 	confs[n.name] = (confs[n.name] or 0) + 1
 	s.conf = opts.conf or (confs[n.name] == 1 and "dnsmasq.conf" or ("dnsmasq-" .. iface .. ".conf"))
@@ -287,11 +301,11 @@ local function udhcpc_script()
 end
 
 function dhcp.udhcpc(n, iface, opts)
+	opts = util.opts("dhcp.udhcpc", opts, {"tries", "interval", "hostname", "resolv", "check"})
 	n = util.netns(n, "dhcp.udhcpc")
 	if type(iface) ~= "string" then
 		raise("dhcp.udhcpc: argument #2 (iface) must be a string, got %s", type(iface))
 	end
-	opts = util.options(opts, "dhcp.udhcpc")
 	local tries, interval = opts.tries or 5, opts.interval or 1
 	local argv = {"busybox", "udhcpc", "-f", "-q", "-n", "-i", iface,
 		"-t", tostring(tries), "-T", tostring(interval), "-s", udhcpc_script(),
@@ -350,7 +364,7 @@ local function dhclient_conf(opts, hostname, timeout)
 end
 
 -- parse_dhclient_lease reads the last `lease { ... }` block of a dhclient lease file.
-local function parse_dhclient_lease(text)
+function dhcp.parse_dhclient_lease(text)
 	local block
 	for b in (text or ""):gmatch("lease {(.-)\n}") do
 		block = b
@@ -376,11 +390,11 @@ local function parse_dhclient_lease(text)
 end
 
 function dhcp.dhclient(n, iface, opts)
+	opts = util.opts("dhcp.dhclient", opts, {"timeout", "hostname", "resolv", "check"})
 	n = util.netns(n, "dhcp.dhclient")
 	if type(iface) ~= "string" then
 		raise("dhcp.dhclient: argument #2 (iface) must be a string, got %s", type(iface))
 	end
-	opts = util.options(opts, "dhcp.dhclient")
 	local timeout = opts.timeout or 10
 	local base = util.file("dhclient", n.name, iface)
 	util.write(base .. ".conf", dhclient_conf(opts, opts.hostname or n.name, timeout))
@@ -409,7 +423,7 @@ function dhcp.dhclient(n, iface, opts)
 		return fail(opts, "dhcp.dhclient: no lease for %s in %s within %d s (%s); last lines of %s:\n%s",
 			iface, n.name, timeout, state or "timed out", proc.log, util.tail(proc:output(), 4))
 	end
-	local l = parse_dhclient_lease(util.read(base .. ".leases"))
+	local l = dhcp.parse_dhclient_lease(util.read(base .. ".leases"))
 	if not l or not l.ip then
 		proc:kill()
 		return fail(opts, "dhcp.dhclient: %s in %s says bound but %s.leases holds no lease", iface, n.name, base)

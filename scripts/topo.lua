@@ -249,10 +249,12 @@ local function need(opts, key, kind, fn)
 	return util.need(opts, key, kind, fn)
 end
 
-local function checkopts(opts, fn)
+-- checkopts refuses a missing options table and unknown keys.
+local function checkopts(opts, fn, allowed)
 	if type(opts) ~= "table" then
 		raise("%s: expected an options table, got %s", fn, type(opts))
 	end
+	util.opts(fn, opts, allowed)
 end
 
 -- nsarg accepts a Netns or a namespace name (opened when pinned, else created).
@@ -274,7 +276,7 @@ end
 
 -- topo.star(opts) -> star: see the top of the file.
 function topo.star(opts)
-	checkopts(opts, "topo.star")
+	checkopts(opts, "topo.star", {"prefix", "n", "subnet", "hub", "bridge", "hub_addr", "leaf_addr", "leaf_if", "route"})
 	local prefix = need(opts, "prefix", "string", "topo.star")
 	local n = need(opts, "n", "number", "topo.star")
 	local subnet = opts.subnet or "10.0.0.0/24"
@@ -321,7 +323,7 @@ end
 
 -- topo.chain(opts) -> chain: see the top of the file.
 function topo.chain(opts)
-	checkopts(opts, "topo.chain")
+	checkopts(opts, "topo.chain", {"prefix", "n", "subnet", "len", "route"})
 	local prefix = need(opts, "prefix", "string", "topo.chain")
 	local n = need(opts, "n", "number", "topo.chain")
 	local space = opts.subnet or "10.0.0.0/16"
@@ -370,7 +372,7 @@ local LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 -- topo.router(opts) -> net: see the top of the file.
 function topo.router(opts)
-	checkopts(opts, "topo.router")
+	checkopts(opts, "topo.router", {"prefix", "subnets", "hosts"})
 	local prefix = need(opts, "prefix", "string", "topo.router")
 	local subnets = opts.subnets or {"10.0.1.0/24", "10.0.2.0/24"}
 	local per = opts.hosts or 1
@@ -419,7 +421,7 @@ end
 
 -- topo.pairs(opts) -> {pair, ...}: see the top of the file.
 function topo.pairs(opts)
-	checkopts(opts, "topo.pairs")
+	checkopts(opts, "topo.pairs", {"prefix", "n", "subnet", "len"})
 	local prefix = need(opts, "prefix", "string", "topo.pairs")
 	local n = opts.n or 1
 	local space = opts.subnet or "10.0.0.0/16"

@@ -4,13 +4,18 @@
 --   util.register(source)             count a chunk as library code for util.raise
 --   util.raise(fmt, ...)              raise fmt:format(...) at the user's line
 --   util.options(opts, fn) -> opts    opts, or {} when nil; raises when not a table
+--   util.opts(fn, opts, allowed) -> opts  util.options, and raises on a key not in allowed
+--                                     (a list of names), as nslua's own functions do
+--   util.confval(fn, what, v) -> string  tostring(v), refused when it holds a newline,
+--                                     CR or NUL (it goes into a daemon's config file)
 --   util.need(opts, key, kind, fn) -> value  a required option of type kind
 --   util.netns(v, fn) -> Netns        a Netns, or the Netns of a pinned namespace's name
 --   util.dir() -> path                the lab's state directory (ns.lab().dir)
 --   util.file(...) -> path            a path in that directory, parts joined by "-"
 --   util.write(path, content [, mode])  write a file; mode "755" makes it executable
 --   util.read(path) -> string|nil     a file's contents, nil when it does not exist
---   util.poll(timeout, fn) -> value|nil  call fn every 50 ms until it returns a true value
+--   util.poll(timeout, fn) -> value|nil  call fn every 50 ms until it returns a true value,
+--                                     for up to timeout seconds (ns.clock)
 --   util.tail(text [, n]) -> string   the last n (default 8) lines of text
 --   util.quote(s) -> string           s in double quotes for hostapd/wpa_supplicant files
 --   util.list(v) -> table             v itself if a table, {v} for one value, {} for nil
@@ -54,6 +59,40 @@ function util.options(opts, fn)
 		raise("%s: expected an options table, got %s", fn, type(opts))
 	end
 	return opts
+end
+
+function util.opts(fn, opts, allowed)
+	opts = util.options(opts, fn)
+	local known = {}
+	for _, k in ipairs(allowed) do
+		known[k] = true
+	end
+	for k in pairs(opts) do
+		if type(k) ~= "string" then
+			raise("%s: options must have string keys, got %s", fn, type(k))
+		end
+		if not known[k] then
+			local names = {}
+			for i, a in ipairs(allowed) do
+				names[i] = a
+			end
+			table.sort(names)
+			raise("%s: unknown option %q (known: %s)", fn, k, table.concat(names, ", "))
+		end
+	end
+	return opts
+end
+
+local function badchar(s)
+	return s:find("\n", 1, true) or s:find("\r", 1, true) or s:find("\0", 1, true)
+end
+
+function util.confval(fn, what, v)
+	local s = tostring(v)
+	if badchar(s) then
+		raise("%s: %s %q holds a newline, CR or NUL, which cannot go into a configuration file", fn, what, s)
+	end
+	return s
 end
 
 function util.need(opts, key, kind, fn)
@@ -118,19 +157,16 @@ function util.read(path)
 end
 
 function util.poll(timeout, fn)
-	-- count the sleeps (fine-grained) and the clock (whole seconds, but it
-	-- also sees the time fn itself takes)
-	local waited, start = 0, os.time()
+	local deadline = ns.clock() + timeout
 	while true do
 		local v = fn()
 		if v then
 			return v
 		end
-		if waited >= timeout or os.time() - start > timeout then
+		if ns.clock() >= deadline then
 			return nil
 		end
 		ns.sleep(0.05)
-		waited = waited + 0.05
 	end
 end
 
@@ -146,8 +182,8 @@ end
 
 function util.quote(s)
 	s = tostring(s)
-	if s:find('["\n]') then
-		raise("%q cannot be written into a configuration file (quote or newline)", s)
+	if s:find('"', 1, true) or badchar(s) then
+		raise("%q cannot be written into a configuration file (quote, newline, CR or NUL)", s)
 	end
 	return '"' .. s .. '"'
 end

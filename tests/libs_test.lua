@@ -82,3 +82,13 @@ function TestAuthenticatorOnBridgeAndLockedPortLogoff(t)
   end
   assert(closed, "logoff closed the port")
 end
+
+function TestLibrariesRefuseNewlinesInConfig(t)
+  local n = ns.add(t.prefix .. "d")
+  n:bridge("br0"):addr("10.82.0.1/24")
+  local ok, err = pcall(dhcp.server, n, {iface = "br0", domain = "x.test\nport=53"})
+  assert(not ok and err:find("newline", 1, true) and err:find("libs_test.lua:", 1, true), err)
+  ok, err = pcall(dhcp.server, n, {iface = "br0", ifname = "br0"})
+  assert(not ok and err:find('unknown option "ifname"', 1, true), err)
+  t:eq(n:etc("dnsmasq.conf"), nil, "no configuration written")
+end
