@@ -18,7 +18,7 @@ type Doc struct {
 	Sig     string // call shape and what it returns
 	Text    string // behaviour, options, errors
 	Section string
-	Extra   bool // an addition to the contract in shared/API.md
+	Extra   bool // an addition to the project's original API contract
 }
 
 const (
@@ -233,7 +233,7 @@ func wrap(text string, width int) string {
 func Markdown(w io.Writer) {
 	fmt.Fprintf(w, "# nslua Lua API reference\n\n")
 	fmt.Fprintf(w, "Generated from luabind/docs.go (the source of the REPL's help()); `go test ./luabind -run TestAPIReference -update` rewrites it.\n")
-	fmt.Fprintf(w, "Entries marked *(addition)* extend the contract of shared/API.md.\n")
+	fmt.Fprintf(w, "Entries marked *(addition)* go beyond the project's original API contract.\n")
 	section := ""
 	for _, d := range Docs {
 		if d.Section != section {

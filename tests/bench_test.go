@@ -1,6 +1,6 @@
 package tests
 
-// Benchmarks of issue 9: how fast nslua builds and tears down a star, set
+// The benchmarks of the README: how fast nslua builds and tears down a star, set
 // against its peers in the same run, plus exec and start-up costs. They
 // run only with -bench (`tests/bench` runs them all and prints the table of
 // the README); the one test here, TestStarExample, is light and checks that

@@ -1,6 +1,6 @@
 package tests
 
-// Lab lifecycle (issue 5): whatever way a run ends, what it made is gone and
+// Lab lifecycle: whatever way a run ends, what it made is gone and
 // what it did not make is untouched. Each test drives the real binary and
 // compares the machine before and after: pins, /etc/netns (names and
 // contents), /run/nslua, host links (and their masters), mount points, and

@@ -378,6 +378,3 @@ func (n *Netns) linkEntry(name string, index int) *journal.Entry {
 	}
 	return nil
 }
-
-// IsNotFound reports a missing link or namespace, for callers that probe.
-func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

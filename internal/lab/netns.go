@@ -45,9 +45,6 @@ func (n *Netns) String() string {
 	return fmt.Sprintf("Netns(%s, inode %d)", n.Name, n.Inode)
 }
 
-// Owned reports whether this lab created the namespace.
-func (n *Netns) Owned() bool { return n.owned }
-
 // IsHost reports whether this is the namespace nslua started in.
 func (n *Netns) IsHost() bool { return n.host }
 

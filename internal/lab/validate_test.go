@@ -228,11 +228,11 @@ func TestStartFailureIsAShellStatus(t *testing.T) {
 	if err != nil || res.Code != 127 || res.Stderr != "dnsmasq is not installed (apt-get install dnsmasq-base)\n" {
 		t.Errorf("not found: %+v, %v", res, err)
 	}
-	res, err = startFailure("frobnicate", os.ErrNotExist)
+	res, err = startFailure("frobnicate", &os.PathError{Op: "fork/exec", Path: "frobnicate", Err: unix.ENOENT})
 	if err != nil || res.Code != 127 || res.Stderr != "frobnicate: command not found\n" {
 		t.Errorf("unknown program: %+v, %v", res, err)
 	}
-	res, err = startFailure("/etc/passwd", &os.PathError{Op: "fork/exec", Path: "/etc/passwd", Err: os.ErrPermission})
+	res, err = startFailure("/etc/passwd", &os.PathError{Op: "fork/exec", Path: "/etc/passwd", Err: unix.EACCES})
 	if err != nil || res.Code != 126 {
 		t.Errorf("not executable: %+v, %v", res, err)
 	}
@@ -244,10 +244,10 @@ func TestStartFailureIsAShellStatus(t *testing.T) {
 
 func TestNotFoundError(t *testing.T) {
 	err := error(&NotFoundError{"link", "eth9", "ns1"})
-	if err.Error() != "no link eth9 in ns1" || !errors.Is(err, ErrNotFound) || !IsNotFound(err) {
+	if err.Error() != "no link eth9 in ns1" || !errors.Is(err, ErrNotFound) {
 		t.Errorf("NotFoundError: %v", err)
 	}
-	if IsNotFound(errors.New("no link x in y")) || IsNotFound(nil) {
-		t.Error("IsNotFound matches by text")
+	if errors.Is(errors.New("no link x in y"), ErrNotFound) {
+		t.Error("ErrNotFound matches by text")
 	}
 }

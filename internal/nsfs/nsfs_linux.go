@@ -84,7 +84,7 @@ func List() ([]string, error) {
 // CheckNetns verifies that path is an nsfs file of a network namespace and
 // returns its inode, the namespace's identity.
 func CheckNetns(path string) (uint64, error) {
-	if !IsNsfs(path) {
+	if !IsPinned(path) {
 		var sfs unix.Statfs_t
 		if err := unix.Statfs(path, &sfs); err != nil {
 			return 0, fmt.Errorf("%s: %w", path, err)
@@ -127,10 +127,10 @@ func CheckNetnsFd(fd int, path string) (uint64, error) {
 	return st.Ino, nil
 }
 
-// IsNsfs reports whether path is on nsfs: a live pin or /proc/PID/ns/net,
-// as opposed to a plain file (an empty one is what an interrupted add
-// leaves).
-func IsNsfs(path string) bool {
+// IsPinned reports whether path is on nsfs (NSFS_MAGIC): a live pin, or
+// /proc/PID/ns/net, as opposed to a plain file such as the empty one an
+// interrupted add leaves.
+func IsPinned(path string) bool {
 	var sfs unix.Statfs_t
 	return unix.Statfs(path, &sfs) == nil && sfs.Type == unix.NSFS_MAGIC
 }

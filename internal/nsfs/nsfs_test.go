@@ -89,8 +89,8 @@ func TestCheckNetnsTellsWhatAPathIs(t *testing.T) {
 	if _, err := CheckNetns(plain); !errors.Is(err, ErrNotNetns) || !strings.Contains(err.Error(), "not a namespace file (no nsfs mount there)") {
 		t.Errorf("CheckNetns(plain file) = %v", err)
 	}
-	if IsNsfs(plain) {
-		t.Error("IsNsfs(plain file)")
+	if IsPinned(plain) {
+		t.Error("IsPinned(plain file)")
 	}
 	if _, err := CheckNetns(plain + ".none"); err == nil || errors.Is(err, ErrNotNetns) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("CheckNetns(missing) = %v", err)
@@ -100,7 +100,7 @@ func TestCheckNetnsTellsWhatAPathIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, _ := Inode("/proc/self/ns/net"); ino != want || ino == 0 || !IsNsfs("/proc/self/ns/net") {
+	if want, _ := Inode("/proc/self/ns/net"); ino != want || ino == 0 || !IsPinned("/proc/self/ns/net") {
 		t.Errorf("CheckNetns(own netns) = %d, Inode %d", ino, want)
 	}
 	_, err = CheckNetns("/proc/self/ns/mnt")

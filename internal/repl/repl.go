@@ -3,8 +3,8 @@
 // lines, and Ctrl-C cancels the running statement rather than the session
 // (which may be holding a live lab).
 //
-// Line editing is github.com/peterh/liner: pure Go (no cgo, so the binary
-// stays static), small, maintained, with history, Tab completion and Ctrl-C
+// Line editing is github.com/peterh/liner: pure Go (it needs no cgo of
+// its own), small, maintained, with history, Tab completion and Ctrl-C
 // handling built in. chzyer/readline, the other usual choice, is
 // unmaintained, and its maintained fork cannot be fetched for this build.
 package repl

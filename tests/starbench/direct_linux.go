@@ -87,9 +87,6 @@ func (s *Star) build() error {
 	return nil
 }
 
-// Leaves is the number of leaves of the star.
-func (s *Star) Leaves() int { return s.l.n }
-
 // Prefix is the prefix every namespace name of the star starts with.
 func (s *Star) Prefix() string { return s.l.prefix }
 

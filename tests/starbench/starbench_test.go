@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -236,45 +235,6 @@ func TestDirectStarUndoesOnFailure(t *testing.T) {
 	}
 	if want := []string{nsfs.PinPath(taken)}; !slices.Equal(left, want) {
 		t.Fatalf("after the failed build: %v, want only %v", left, want)
-	}
-}
-
-func TestPeakRSS(t *testing.T) {
-	pid := os.Getpid()
-	debug.FreeOSMemory()
-	if err := ResetPeakRSS(pid); err != nil {
-		t.Fatal(err)
-	}
-	before, err := PeakRSS(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const size = 64 << 20
-	buf := make([]byte, size)
-	for i := range buf {
-		buf[i] = byte(i)
-	}
-	after, err := PeakRSS(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after < before+size*9/10 {
-		t.Fatalf("peak RSS %d after touching %d bytes, was %d", after, size, before)
-	}
-	buf = nil
-	debug.FreeOSMemory()
-	if err := ResetPeakRSS(pid); err != nil {
-		t.Fatal(err)
-	}
-	reset, err := PeakRSS(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if reset >= after {
-		t.Fatalf("peak RSS %d after reset, was %d", reset, after)
-	}
-	if _, err := PeakRSS(1 << 30); err == nil {
-		t.Fatal("PeakRSS of a PID that cannot exist succeeded")
 	}
 }
 
