@@ -25,7 +25,7 @@ func exportViewOf(t *testing.T, p, jsonText string) exportView {
 			Peer                           *struct{ Name, NS string }
 		} `json:"links"`
 		Routes []struct{ Dst, Via, Dev, Proto string } `json:"routes"`
-		Sysctl map[string]string                    `json:"sysctl"`
+		Sysctl map[string]string                       `json:"sysctl"`
 	}
 	if err := json.Unmarshal([]byte(jsonText), &infos); err != nil {
 		t.Fatalf("inspect --json: %v\n%s", err, jsonText)
