@@ -94,7 +94,7 @@ var Docs = []Doc{
 	{Section: secNetns, Name: "Netns:pids", Sig: "n:pids() -> {pid}", Text: "PIDs of every process in the namespace (as `ip netns pids`)."},
 	{Section: secNetns, Name: "Netns:inspect", Sig: "n:inspect() -> table",
 		Text: "What the namespace holds now: { name, path, inode, netnsid, links = { {name, index, kind, state, mtu, mac, master, addrs, peer = {name, ns}} }, routes = { {dst, via, dev, proto, table} }, " +
-			"sysctl, procs = { {pid, cmd} }, etc = { {path, bound_to, host_exists} }, lab }."},
+			"sysctl, procs = { {pid, cmd} }, etc = { {path, bound_to, host_exists} }, lab, listen = { {proto, local, iface, pids} } (TCP listening and unbound UDP sockets, by sock_diag, with the processes holding them), neighbours (count of ARP/NDP entries) }."},
 	{Section: secNetns, Name: "Netns:delete", Sig: "n:delete()",
 		Text: "Stop the processes nslua started in it (and, for a namespace this lab made, every other process inside, which would otherwise keep it alive and invisible), " +
 			"remove the /etc/netns/NAME files this run wrote, and unpin it."},

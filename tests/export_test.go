@@ -2,12 +2,14 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // exportView is what a round trip must keep: names, links, peers,
@@ -142,5 +144,77 @@ printf 'nameserver 10.71.0.254\n' > /etc/netns/`+a+`/resolv.conf
 	}
 	if _, stderr, code := run(t, "", "down", p); code != 0 {
 		t.Errorf("down: %d %s", code, stderr)
+	}
+}
+
+// inspect names what listens in a namespace, with the owning process, and
+// explains a pin path.
+func TestInspectListenersAndPinPath(t *testing.T) {
+	p := prefix(t)
+	cleanupPrefix(t, p)
+	a, b := p+"a", p+"b"
+	t.Cleanup(func() {
+		for _, n := range []string{a, b} {
+			out, _ := exec.Command("ip", "netns", "pids", n).Output()
+			for _, pid := range strings.Fields(string(out)) {
+				exec.Command("kill", "-9", pid).Run()
+			}
+			exec.Command("ip", "netns", "del", n).Run()
+		}
+	})
+	sh(t, `set -e
+ip netns add `+a+`; ip netns add `+b+`
+ip -n `+a+` link add eth0 type veth peer name eth0 netns `+b+`
+ip -n `+a+` addr add 10.74.0.1/24 dev eth0; ip -n `+a+` link set eth0 up; ip -n `+b+` link set eth0 up`)
+	leases := filepath.Join(t.TempDir(), "leases")
+	dnsmasq := exec.Command("ip", "netns", "exec", a, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
+		"--interface=eth0", "--bind-interfaces", "--except-interface=lo", "--no-resolv", "--no-hosts", "--port=0",
+		"--dhcp-range=10.74.0.10,10.74.0.20,255.255.255.0,1h", "--no-ping", "--dhcp-leasefile="+leases)
+	if err := dnsmasq.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dnsmasq.Process.Kill(); dnsmasq.Wait() })
+	var info []struct {
+		Listen []struct {
+			Proto, Local, Iface string
+			PIDs         []int
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, stderr, code := run(t, "", "inspect", "--json", a)
+		if code != 0 {
+			t.Fatalf("inspect: %s", stderr)
+		}
+		if err := json.Unmarshal([]byte(out), &info); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, so := range info[0].Listen {
+			found = found || so.Proto == "udp" && so.Local == "0.0.0.0:67" && so.Iface == "eth0" && len(so.PIDs) == 1 && so.PIDs[0] == dnsmasq.Process.Pid
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("inspect does not show dnsmasq (pid %d) on udp 0.0.0.0:67 bound to eth0: %s", dnsmasq.Process.Pid, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	text, _, _ := run(t, "", "inspect", a)
+	if want := fmt.Sprintf("udp 0.0.0.0:67%%eth0 dnsmasq(%d)", dnsmasq.Process.Pid); !strings.Contains(text, want) {
+		t.Errorf("inspect's text lacks %q:\n%s", want, text)
+	}
+	out, stderr, code := run(t, "", "inspect", "/run/netns/"+a)
+	if code != 0 || !strings.Contains(out, "a bind mount of network namespace net:[") || !strings.Contains(out, "udp 0.0.0.0:67%eth0") {
+		t.Errorf("inspect of the pin path: %d\n%s%s", code, out, stderr)
+	}
+	empty := "/run/netns/" + p + "e"
+	if err := os.WriteFile(empty, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(empty)
+	if _, stderr, code := run(t, "", "inspect", empty); code != 1 || !strings.Contains(stderr, "an empty file, not a namespace") {
+		t.Errorf("inspect of an empty pin file: %d %s", code, stderr)
 	}
 }
