@@ -12,6 +12,7 @@ import (
 
 	"github.com/nslua/nslua/internal/nsfs"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,8 +35,8 @@ type snapshot struct {
 	inode   uint64
 	fd      int
 	h       *netlink.Handle
-	diag    *netlink.Handle // NETLINK_INET_DIAG, for sockets
-	sockIno map[uint32]int  // socket inode -> index in info.Listen
+	diag    *nl.SocketHandle // NETLINK_INET_DIAG, for sockets
+	sockIno map[uint32]int   // socket inode -> index in info.Listen
 	links   []netlink.Link
 	byIndex map[int]netlink.Link
 	sysctl  map[string]string
@@ -127,8 +128,8 @@ func (s *snapshot) enter(withSysctl bool) error {
 			return fmt.Errorf("netlink socket in %s: %w", s.path, err)
 		}
 		s.h = h
-		if s.diag, err = netlink.NewHandle(unix.NETLINK_INET_DIAG); err != nil {
-			return fmt.Errorf("sock_diag socket in %s: %w", s.path, err)
+		if s.diag, err = openDiag(); err != nil {
+			return fmt.Errorf("%s: %w", s.path, err)
 		}
 		if withSysctl {
 			s.sysctl = readSysctls()
@@ -151,11 +152,13 @@ func readSysctls() map[string]string {
 }
 
 func (s *snapshot) close() {
-	for _, h := range []**netlink.Handle{&s.h, &s.diag} {
-		if *h != nil {
-			(*h).Close()
-			*h = nil
-		}
+	if s.h != nil {
+		s.h.Close()
+		s.h = nil
+	}
+	if s.diag != nil {
+		s.diag.Close()
+		s.diag = nil
 	}
 	if s.fd >= 0 {
 		unix.Close(s.fd)

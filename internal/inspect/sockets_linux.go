@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,32 +19,29 @@ const (
 	udpUnconn = 7
 )
 
-// listeningSockets dumps the namespace's TCP and UDP sockets by sock_diag,
-// as `ss -ltun` does, and keeps those that wait for peers.
+// listeningSockets lists, by sock_diag as `ss -ltun` does, the sockets
+// that wait for peers.
 func (s *snapshot) listeningSockets() ([]Socket, map[uint32]int, error) {
 	out := []Socket{}
-	byInode := map[uint32]int{}
 	for _, q := range []struct {
-		proto string
-		state uint8
-		dump  func(uint8) ([]*netlink.Socket, error)
-	}{{"tcp", tcpListen, s.diag.SocketDiagTCP}, {"udp", udpUnconn, s.diag.SocketDiagUDP}} {
+		proto    string
+		protocol uint8
+		state    uint32
+	}{{"tcp", unix.IPPROTO_TCP, tcpListen}, {"udp", unix.IPPROTO_UDP, udpUnconn}} {
 		for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
-			socks, err := dump("list "+q.proto+" sockets", s.path, func() ([]*netlink.Socket, error) { return q.dump(family) })
+			socks, err := diagDump(s.diag, q.protocol, family, 1<<q.state)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, fmt.Errorf("list %s sockets in %s: %w", q.proto, s.path, err)
 			}
 			for _, so := range socks {
-				if so.State != q.state {
-					continue
-				}
-				out = append(out, Socket{Proto: q.proto, Local: net.JoinHostPort(so.ID.Source.String(), strconv.Itoa(int(so.ID.SourcePort))),
-					Iface: s.linkName(int(so.ID.Interface)), PIDs: []int{}, inode: so.INode})
+				out = append(out, Socket{Proto: q.proto, Local: net.JoinHostPort(so.local.String(), strconv.Itoa(int(so.port))),
+					Iface: s.linkName(so.iface), PIDs: []int{}, inode: so.inode})
 			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return socketLess(out[i], out[j]) })
-	for i := range out { // sorting moved them
+	byInode := make(map[uint32]int, len(out))
+	for i := range out {
 		byInode[out[i].inode] = i
 	}
 	return out, byInode, nil
