@@ -200,9 +200,28 @@ func writeOne(out io.Writer, name string) {
 	fmt.Fprintf(out, "%s\n\n%s\n", d.Sig, wrap(d.Text, 78))
 }
 
+// grouped is Docs with the entries of each section together, sections in
+// the order they first appear: entries added by topic files (docs_*.go)
+// join their section wherever they were appended.
+func grouped() []Doc {
+	var order []string
+	by := map[string][]Doc{}
+	for _, d := range Docs {
+		if _, seen := by[d.Section]; !seen {
+			order = append(order, d.Section)
+		}
+		by[d.Section] = append(by[d.Section], d)
+	}
+	out := make([]Doc, 0, len(Docs))
+	for _, s := range order {
+		out = append(out, by[s]...)
+	}
+	return out
+}
+
 func writeIndex(out io.Writer) {
 	section := ""
-	for _, d := range Docs {
+	for _, d := range grouped() {
 		if d.Section != section {
 			section = d.Section
 			fmt.Fprintf(out, "\n%s:\n", section)
@@ -235,7 +254,7 @@ func Markdown(w io.Writer) {
 	fmt.Fprintf(w, "Generated from luabind/docs.go (the source of the REPL's help()); `go test ./luabind -run TestAPIReference -update` rewrites it.\n")
 	fmt.Fprintf(w, "Entries marked *(addition)* extend the contract of shared/API.md.\n")
 	section := ""
-	for _, d := range Docs {
+	for _, d := range grouped() {
 		if d.Section != section {
 			section = d.Section
 			fmt.Fprintf(w, "\n## %s\n\n", section)

@@ -24,6 +24,8 @@ const usage = `usage:
   nslua inspect [NAME...] [--json]                  what namespaces hold now
   nslua graph [LAB] [--format dot|mermaid]          the live topology as DOT or Mermaid
   nslua export [LAB | NAME...] [-o FILE]            a Lua script that rebuilds them as they are now
+  nslua test [PATH...] [--run RE] [-j N] [--junit F] [--tap] [--keep-failed] [-v] [--timeout S]
+                                                    run the *_test.lua files' tests, each in its own lab
   nslua ls [--json]                                 labs that are up, and pinned namespaces
   nslua down LAB | --all                            remove a kept or crashed lab
   nslua version
@@ -73,6 +75,8 @@ func dispatch(args []string) error {
 			return cmdLs(args[1:])
 		case "export":
 			return cmdExport(args[1:])
+		case "test":
+			return cmdTest(args[1:])
 		case "down":
 			return cmdDown(args[1:])
 		case "version", "--version":
