@@ -177,7 +177,7 @@ ip -n `+a+` addr add 10.74.0.1/24 dev eth0; ip -n `+a+` link set eth0 up; ip -n 
 	var info []struct {
 		Listen []struct {
 			Proto, Local, Iface string
-			PIDs         []int
+			PIDs                []int
 		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
