@@ -257,6 +257,13 @@ var badCalls = []badCall{
 
 	{"ns.lab", `ns.lab(1)`, "at most 0"},
 	{"ns.clock", `ns.clock(1)`, "at most 0"},
+	{"ns.test", `ns.test()`, "argument #1 (name)"},
+	{"ns.test", `ns.test("x")`, "argument #2 (fn) must be a function"},
+	{"ns.test", `ns.test("a\nb", function() end)`, "one line"},
+	{"ns.test", `ns.test("dup", function() end) or ns.test("dup", function() end)`, "already registered"},
+	{"ns.skip", `ns.skip()`, "argument #1 (reason)"},
+	{"ns.skip", `ns.skip("why")`, "ns.skip: why"},
+	{"ns.prefix", `ns.prefix(1)`, "at most 0"},
 
 	{"ns.libfile", `ns.libfile()`, "argument #1 (name)"},
 	{"ns.libfile", `ns.libfile(1)`, "got number"},

@@ -94,7 +94,7 @@ var Docs = []Doc{
 	{Section: secNetns, Name: "Netns:pids", Sig: "n:pids() -> {pid}", Text: "PIDs of every process in the namespace (as `ip netns pids`)."},
 	{Section: secNetns, Name: "Netns:inspect", Sig: "n:inspect() -> table",
 		Text: "What the namespace holds now: { name, path, inode, netnsid, links = { {name, index, kind, state, mtu, mac, master, addrs, peer = {name, ns}} }, routes = { {dst, via, dev, proto, table} }, " +
-			"sysctl, procs = { {pid, cmd} }, etc = { {path, bound_to, host_exists} }, lab }."},
+			"sysctl, procs = { {pid, cmd} }, etc = { {path, bound_to, host_exists} }, lab, listen = { {proto, local, iface, pids} } (TCP listening and unbound UDP sockets, by sock_diag, with the processes holding them), neighbours (count of ARP/NDP entries) }."},
 	{Section: secNetns, Name: "Netns:delete", Sig: "n:delete()",
 		Text: "Stop the processes nslua started in it (and, for a namespace this lab made, every other process inside, which would otherwise keep it alive and invisible), " +
 			"remove the /etc/netns/NAME files this run wrote, and unpin it."},
@@ -200,9 +200,28 @@ func writeOne(out io.Writer, name string) {
 	fmt.Fprintf(out, "%s\n\n%s\n", d.Sig, wrap(d.Text, 78))
 }
 
+// grouped is Docs with the entries of each section together, sections in
+// the order they first appear: entries added by topic files (docs_*.go)
+// join their section wherever they were appended.
+func grouped() []Doc {
+	var order []string
+	by := map[string][]Doc{}
+	for _, d := range Docs {
+		if _, seen := by[d.Section]; !seen {
+			order = append(order, d.Section)
+		}
+		by[d.Section] = append(by[d.Section], d)
+	}
+	out := make([]Doc, 0, len(Docs))
+	for _, s := range order {
+		out = append(out, by[s]...)
+	}
+	return out
+}
+
 func writeIndex(out io.Writer) {
 	section := ""
-	for _, d := range Docs {
+	for _, d := range grouped() {
 		if d.Section != section {
 			section = d.Section
 			fmt.Fprintf(out, "\n%s:\n", section)
@@ -235,7 +254,7 @@ func Markdown(w io.Writer) {
 	fmt.Fprintf(w, "Generated from luabind/docs.go (the source of the REPL's help()); `go test ./luabind -run TestAPIReference -update` rewrites it.\n")
 	fmt.Fprintf(w, "Entries marked *(addition)* go beyond the project's original API contract.\n")
 	section := ""
-	for _, d := range Docs {
+	for _, d := range grouped() {
 		if d.Section != section {
 			section = d.Section
 			fmt.Fprintf(w, "\n## %s\n\n", section)

@@ -26,6 +26,13 @@ type Runtime struct {
 	// WaitSignal blocks until SIGINT or SIGTERM (ns.wait) or ctx ends.
 	WaitSignal func(ctx context.Context) error
 
+	// NamePrefix is put before the names given to ns.add and ns.pin: the
+	// `nslua test` runner gives each test its own, so that tests run in
+	// parallel with the same names in source never clash.
+	NamePrefix string
+
+	tests   []Test
+	skipped skipped // the last ns.skip
 	defers  []*lua.LFunction
 	netnsUD map[*lab.Netns]*lua.LUserData
 }
@@ -51,12 +58,16 @@ func (rt *Runtime) Open(L *lua.LState) {
 }
 
 func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{
+	funcs := map[string]lua.LGFunction{
 		"add": rt.nsAdd, "open": rt.nsOpen, "pin": rt.nsPin, "host": rt.nsHost,
 		"list": rt.nsList, "inspect": rt.nsInspect, "veth": rt.nsVeth,
 		"keep": rt.nsKeep, "wait": rt.nsWait, "defer": rt.nsDefer,
 		"sleep": rt.nsSleep, "lab": rt.nsLab, "libfile": rt.nsLibfile, "clock": rt.nsClock,
 	}
+	for name, fn := range rt.testFuncs() {
+		funcs[name] = fn
+	}
+	return funcs
 }
 
 func ctxOf(L *lua.LState) context.Context {
@@ -83,7 +94,7 @@ func (rt *Runtime) nsAdd(L *lua.LState) int {
 		c.check(checkKey("option sysctl: key", key))
 		c.check(lab.CheckSysctlKey(key))
 	}
-	n, err := rt.Lab.Add(name, ao)
+	n, err := rt.Lab.Add(rt.NamePrefix+name, ao)
 	c.check(err)
 	L.Push(rt.pushNetns(L, n))
 	return 1
@@ -118,7 +129,7 @@ func (rt *Runtime) nsPin(L *lua.LState) int {
 		c.bad(2, "target", "a PID or a path", v)
 	}
 	c.fn = fmt.Sprintf("ns.pin(%q, %s)", name, target)
-	n, err := rt.Lab.Pin(name, target)
+	n, err := rt.Lab.Pin(rt.NamePrefix+name, target)
 	c.check(err)
 	L.Push(rt.pushNetns(L, n))
 	return 1

@@ -57,6 +57,14 @@ func inspectNames(names []string) ([]*inspect.Info, error) {
 	}
 	var infos []*inspect.Info
 	for _, name := range names {
+		if isPath(name) {
+			info, err := inspectPath(name, opts)
+			if err != nil {
+				return nil, err
+			}
+			infos = append(infos, info)
+			continue
+		}
 		if err := nsfs.ValidateName(name); err != nil {
 			return nil, fmt.Errorf("inspect %q: %v", name, err)
 		}

@@ -23,6 +23,9 @@ const usage = `usage:
   nslua exec NAME -- CMD [ARGS...]                  run CMD in namespace NAME (as ip netns exec)
   nslua inspect [NAME...] [--json]                  what namespaces hold now
   nslua graph [LAB] [--format dot|mermaid]          the live topology as DOT or Mermaid
+  nslua export [LAB | NAME...] [-o FILE]            a Lua script that rebuilds them as they are now
+  nslua test [PATH...] [--run RE] [-j N] [--junit F] [--tap] [--keep-failed] [-v] [--timeout S]
+                                                    run the *_test.lua files' tests, each in its own lab
   nslua ls [--json]                                 labs that are up, and pinned namespaces
   nslua down LAB | --all                            remove a kept or crashed lab
   nslua version
@@ -70,6 +73,10 @@ func dispatch(args []string) error {
 			return cmdGraph(args[1:])
 		case "ls":
 			return cmdLs(args[1:])
+		case "export":
+			return cmdExport(args[1:])
+		case "test":
+			return cmdTest(args[1:])
 		case "down":
 			return cmdDown(args[1:])
 		case "version", "--version":

@@ -28,6 +28,12 @@ type runOpts struct {
 	keep        bool
 	lab         string
 	args        []string
+
+	// Set by `nslua test` for the child that runs one test file.
+	testRun        string // the test to run
+	testList       bool   // list the file's tests instead
+	testPrefix     string // put before namespace names
+	testKeepFailed bool
 }
 
 func parseRunArgs(args []string) (*runOpts, error) {
@@ -51,6 +57,14 @@ func parseRunArgs(args []string) (*runOpts, error) {
 			args = args[1:]
 		case strings.HasPrefix(a, "--lab="):
 			o.lab = strings.TrimPrefix(a, "--lab=")
+		case strings.HasPrefix(a, "--test-run="):
+			o.testRun = strings.TrimPrefix(a, "--test-run=")
+		case strings.HasPrefix(a, "--test-prefix="):
+			o.testPrefix = strings.TrimPrefix(a, "--test-prefix=")
+		case a == "--test-list":
+			o.testList = true
+		case a == "--test-keep-failed":
+			o.testKeepFailed = true
 		case a == "--":
 			args = args[1:]
 			goto positional
@@ -189,6 +203,7 @@ func runLab(o *runOpts) error {
 	} else {
 		rt.ScriptDir, _ = os.Getwd()
 	}
+	rt.NamePrefix = o.testPrefix
 	rt.Open(L)
 	td := &teardown{L: L, rt: rt, l: l}
 	replaceOsExit(L, td)
@@ -198,6 +213,11 @@ func runLab(o *runOpts) error {
 	}
 
 	runErr := runChunks(L, o, src, ctx, sigs, l)
+	if o.testRun != "" || o.testList {
+		L.SetContext(ctx)
+		runTestChild(L, rt, o, l, runErr)
+		runErr = nil
+	}
 	return finish(td, runErr, sigs)
 }
 

@@ -101,6 +101,7 @@ func (w *world) complete(s *snapshot, opts Options) error {
 		return err
 	}
 	s.info.Procs = procsOf(procs[s.inode])
+	ownSockets(s.info.Listen, s.sockIno, procs[s.inode])
 	if s.inode != w.host.inode {
 		id, err := w.host.h.GetNetNsIdByFd(s.fd)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/nslua/nslua/internal/nsfs"
 	"github.com/nslua/nslua/internal/sys"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,6 +30,8 @@ type snapshot struct {
 	inode   uint64
 	fd      int
 	h       *netlink.Handle
+	diag    *nl.SocketHandle // NETLINK_INET_DIAG, for sockets
+	sockIno map[uint32]int   // socket inode -> index in info.Listen
 	links   []netlink.Link
 	byIndex map[int]netlink.Link
 	sysctl  map[string]string
@@ -98,6 +101,9 @@ func (s *snapshot) enter(withSysctl bool) error {
 			return fmt.Errorf("netlink socket in %s: %w", s.path, err)
 		}
 		s.h = h
+		if s.diag, err = openDiag(); err != nil {
+			return fmt.Errorf("%s: %w", s.path, err)
+		}
 		if withSysctl {
 			s.sysctl = readSysctls()
 		}
@@ -122,6 +128,10 @@ func (s *snapshot) close() {
 	if s.h != nil {
 		s.h.Close()
 		s.h = nil
+	}
+	if s.diag != nil {
+		s.diag.Close()
+		s.diag = nil
 	}
 	if s.fd >= 0 {
 		unix.Close(s.fd)
@@ -178,19 +188,32 @@ func (s *snapshot) buildInfo(name, etcName string) error {
 	if err != nil {
 		return err
 	}
+	listen, sockIno, err := s.listeningSockets()
+	if err != nil {
+		return err
+	}
+	neigh, err := dump("list neighbours", s.path, func() ([]netlink.Neigh, error) {
+		return s.h.NeighList(0, netlink.FAMILY_ALL)
+	})
+	if err != nil {
+		return err
+	}
+	s.sockIno = sockIno
 	sysctl := s.sysctl
 	if sysctl == nil {
 		sysctl = map[string]string{}
 	}
 	s.info = &Info{
-		Name:   name,
-		Path:   s.path,
-		Inode:  s.inode,
-		Links:  s.makeLinks(addrs),
-		Routes: s.makeRoutes(routes),
-		Sysctl: sysctl,
-		Procs:  []Proc{},
-		Etc:    etc,
+		Name:       name,
+		Path:       s.path,
+		Inode:      s.inode,
+		Links:      s.makeLinks(addrs),
+		Routes:     s.makeRoutes(routes),
+		Sysctl:     sysctl,
+		Procs:      []Proc{},
+		Etc:        etc,
+		Listen:     listen,
+		Neighbours: len(neigh),
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +50,12 @@ func writeInfo(w io.Writer, info *Info) {
 	}
 	for _, p := range info.Procs {
 		fmt.Fprintf(w, "  proc\t%d %s\n", p.PID, p.Cmd)
+	}
+	for _, so := range info.Listen {
+		fmt.Fprintf(w, "  listen\t%s\n", socketText(so, info.Procs))
+	}
+	if info.Neighbours > 0 {
+		fmt.Fprintf(w, "  neigh\t%d entries\n", info.Neighbours)
 	}
 	for _, e := range info.Etc {
 		missing := ""
@@ -136,4 +143,23 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// socketText writes a socket as `ss -p` would: "udp 0.0.0.0:67%eth0
+// dnsmasq(412)".
+func socketText(so Socket, procs []Proc) string {
+	text := so.Proto + " " + so.Local
+	if so.Iface != "" {
+		text += "%" + so.Iface
+	}
+	for _, pid := range so.PIDs {
+		name := "?"
+		for _, p := range procs {
+			if p.PID == pid {
+				name = strings.Fields(p.Cmd + " ?")[0]
+			}
+		}
+		text += fmt.Sprintf(" %s(%d)", filepath.Base(name), pid)
+	}
+	return text
 }

@@ -29,6 +29,20 @@ type Info struct {
 	Procs   []Proc            `json:"procs"`
 	Etc     []Etc             `json:"etc"`
 	Lab     string            `json:"lab,omitempty"`
+	// Listen holds the sockets that wait for peers (TCP listening, UDP
+	// bound and unconnected), with the processes holding them.
+	Listen []Socket `json:"listen"`
+	// Neighbours counts the entries of the neighbour (ARP/NDP) table.
+	Neighbours int `json:"neighbours"`
+}
+
+// Socket is one listening socket, as `ss -ltunp` shows it.
+type Socket struct {
+	Proto string `json:"proto"`           // "tcp" or "udp"
+	Local string `json:"local"`           // "0.0.0.0:67", "[::]:53"
+	Iface string `json:"iface,omitempty"` // the device it is bound to, if any
+	PIDs  []int  `json:"pids"`            // the processes holding it
+	inode uint32
 }
 
 // Link is one network interface, as `ip addr` shows it.

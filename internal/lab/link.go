@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nslua/nslua/internal/journal"
+	"github.com/nslua/nslua/internal/sys"
 )
 
 // Link is a network interface in a namespace.
@@ -147,14 +148,9 @@ func (n *Netns) Links() ([]*Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ls []netlink.Link
-	for try := 0; try < 5; try++ {
-		if ls, err = h.LinkList(); !errors.Is(err, netlink.ErrDumpInterrupted) {
-			break
-		}
-	}
+	ls, err := sys.Dump("list links", "in "+n.Name, h.LinkList)
 	if err != nil {
-		return nil, fmt.Errorf("list links in %s: %w", n.Name, err)
+		return nil, err
 	}
 	out := make([]*Link, len(ls))
 	for i, l := range ls {
