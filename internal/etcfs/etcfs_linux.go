@@ -123,17 +123,14 @@ func (i Info) Kind() string {
 	return fmt.Sprintf("a file of type %#o", i.Mode)
 }
 
-// ErrNotPlain is wrapped by CheckFile's errors.
-var ErrNotPlain = errors.New("not a plain file")
-
 // CheckFile accepts a regular file with one link, the only kind nslua
 // reads, writes or binds over /etc.
 func CheckFile(i Info) error {
 	if !i.Regular() {
-		return fmt.Errorf("is %s (refused: nslua reads, writes and binds only regular files here): %w", i.Kind(), ErrNotPlain)
+		return fmt.Errorf("is %s (refused: nslua reads, writes and binds only regular files here)", i.Kind())
 	}
 	if i.Nlink > 1 {
-		return fmt.Errorf("has %d hard links (refused: it may be another name of a host file): %w", i.Nlink, ErrNotPlain)
+		return fmt.Errorf("has %d hard links (refused: it may be another name of a host file)", i.Nlink)
 	}
 	return nil
 }
