@@ -213,6 +213,9 @@ func (l *Lab) createEtc(dirFd int, base, rel, content string) error {
 		return l.createNamed(dirFd, base, rel, content)
 	}
 	if err != nil {
+		if info, serr := etcfs.Stat(dirFd); serr == nil && info.Nlink == 0 {
+			return unix.ENOENT // another lab removed the directory (ext4 says EPERM)
+		}
 		return err
 	}
 	defer unix.Close(fd)
