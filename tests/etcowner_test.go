@@ -289,3 +289,48 @@ func TestEtcNetnsDirGoneInAnyOrder(t *testing.T) {
 		})
 	}
 }
+
+// Item 4: two labs write the same file for one shared namespace. Whichever
+// ends first leaves the other's content in place; when both have ended,
+// the file is gone (not "restored" to the first lab's content).
+func TestEtcSharedFileTwoLabs(t *testing.T) {
+	for _, first := range []string{"a", "b"} {
+		t.Run(first+"-first", func(t *testing.T) {
+			p := prefix(t)
+			cleanupPrefix(t, p)
+			shared := p + "x"
+			sh(t, "ip netns add "+shared)
+			t.Cleanup(func() { sh(t, "ip netns del "+shared) })
+			file := "/etc/netns/" + shared + "/hosts"
+			labs := map[string]*lab.Lab{}
+			for _, who := range []string{"a", "b"} {
+				l, err := lab.Start(p+"-"+who, "", io.Discard)
+				if err != nil {
+					t.Fatal(err)
+				}
+				labs[who] = l
+				n, err := l.Open(shared)
+				if err == nil {
+					err = n.WriteEtc("hosts", who+"\n")
+				}
+				if err != nil {
+					l.Close()
+					t.Fatal(err)
+				}
+			}
+			second := map[string]string{"a": "b", "b": "a"}[first]
+			if errs := labs[first].Close(); len(errs) > 0 {
+				t.Errorf("teardown of %s: %v", first, errs)
+			}
+			if got, want := readString(t, file), map[string]string{"a": "b\n", "b": "a\n"}[first]; got != want {
+				t.Errorf("after lab %s ended: %q, want %q (lab %s's, still running)", first, got, want, second)
+			}
+			if errs := labs[second].Close(); len(errs) > 0 {
+				t.Errorf("teardown of %s: %v", second, errs)
+			}
+			if _, err := os.Lstat(file); err == nil {
+				t.Errorf("%s is left: %q", file, readString(t, file))
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,6 +24,27 @@ func Mark(dirFd int) { unix.Fsetxattr(dirFd, markAttr, []byte("1"), 0) }
 func Marked(dirFd int) bool {
 	_, err := unix.Fgetxattr(dirFd, markAttr, nil)
 	return err == nil
+}
+
+// writerAttr names the lab that last made or overwrote a file: a lab that
+// overwrites another running lab's file takes it over (see internal/lab's
+// undo_etc.go), and the first one must then leave it.
+const writerAttr = "trusted.nslua.lab"
+
+func procPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+// SetWriter records lab as the last writer of fd's file (any descriptor,
+// O_PATH included). Best effort, as Mark.
+func SetWriter(fd int, lab string) { unix.Setxattr(procPath(fd), writerAttr, []byte(lab), 0) }
+
+// Writer returns what SetWriter recorded ("" if nothing).
+func Writer(fd int) string {
+	buf := make([]byte, 256)
+	n, err := unix.Getxattr(procPath(fd), writerAttr, buf)
+	if err != nil {
+		return ""
+	}
+	return string(buf[:n])
 }
 
 // Names lists a directory's entries (dirFd is not consumed).

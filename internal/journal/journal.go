@@ -46,6 +46,8 @@ type Entry struct {
 	NsPath string `json:"ns,omitempty"`     // for links and procs: pin path of the namespace ("" = host)
 	NsIno  uint64 `json:"ns_ino,omitempty"` // inode of that namespace
 	Backup string `json:"backup,omitempty"` // etcfile: copy of the file the lab overwrote
+	Owner  string `json:"owner,omitempty"`  // etcfile: the lab that journaled it
+	From   string `json:"from,omitempty"`   // etcfile with Backup: the lab whose file it overwrote
 	Cmd    string `json:"cmd,omitempty"`
 
 	Done  bool   `json:"done,omitempty"`

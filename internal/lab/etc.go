@@ -193,11 +193,19 @@ func (l *Lab) backup(fd int, rel string, info etcfs.Info) error {
 	if err != nil {
 		return err
 	}
-	e := journal.Entry{Kind: journal.KindEtcFile, Name: rel, Backup: path, Done: true}
+	// Another lab's file (two labs writing for one shared namespace): this
+	// lab takes it over; undo_etc.go hands it back, or removes it if that
+	// lab has ended meanwhile.
+	from := etcfs.Writer(fd)
+	if from == l.Name {
+		from = ""
+	}
+	e := journal.Entry{Kind: journal.KindEtcFile, Name: rel, Backup: path, Done: true, Owner: l.Name, From: from}
 	setID(&e, info.ID)
 	if _, err := l.j.Add(e); err != nil {
 		return err
 	}
+	etcfs.SetWriter(fd, l.Name)
 	l.mu.Lock()
 	l.etcFiles[rel] = info.ID
 	l.mu.Unlock()
@@ -222,11 +230,12 @@ func (l *Lab) createEtc(dirFd int, base, rel, content string) error {
 	if err := writeAll(fd, content); err != nil {
 		return err
 	}
+	etcfs.SetWriter(fd, l.Name)
 	info, err := etcfs.Stat(fd)
 	if err != nil {
 		return err
 	}
-	e := journal.Entry{Kind: journal.KindEtcFile, Name: rel, Done: true}
+	e := journal.Entry{Kind: journal.KindEtcFile, Name: rel, Done: true, Owner: l.Name}
 	setID(&e, info.ID)
 	entry, err := l.j.Add(e)
 	if err != nil {
@@ -246,7 +255,7 @@ func (l *Lab) createEtc(dirFd int, base, rel, content string) error {
 // createNamed is createEtc for filesystems without O_TMPFILE: the file is
 // journaled, made empty, then identified.
 func (l *Lab) createNamed(dirFd int, base, rel, content string) error {
-	e, err := l.j.Add(journal.Entry{Kind: journal.KindEtcFile, Name: rel})
+	e, err := l.j.Add(journal.Entry{Kind: journal.KindEtcFile, Name: rel, Owner: l.Name})
 	if err != nil {
 		return err
 	}
@@ -256,6 +265,7 @@ func (l *Lab) createNamed(dirFd int, base, rel, content string) error {
 		return err
 	}
 	defer unix.Close(fd)
+	etcfs.SetWriter(fd, l.Name)
 	info, err := etcfs.Stat(fd)
 	if err != nil {
 		return err

@@ -57,15 +57,47 @@ func (u *undoer) removeEtcFile(e *journal.Entry) error {
 		u.left("%s: %s", full, why)
 		return nil
 	}
-	if e.Backup != "" {
-		return u.restore(fd, full, e.Backup)
+	switch {
+	case e.Backup != "" && (e.From == "" || holdsLive(e.From, info.ID)):
+		err := u.restore(fd, full, e.Backup)
+		if err == nil && e.From != "" {
+			etcfs.SetWriter(fd, e.From) // back to the lab it was taken from
+		}
+		return err
+	case e.Backup == "":
+		if w := etcfs.Writer(fd); w != "" && e.Owner != "" && w != e.Owner && holdsLive(w, info.ID) {
+			u.did("left %s: lab %s has written it since, and removes it when it ends", full, w)
+			return nil
+		}
 	}
+	// Made by this lab, or taken over from one that has ended since.
 	if err := unix.Unlinkat(dirFd, base, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("remove %s: %w", full, err)
+	}
+	if e.Backup != "" {
+		os.Remove(e.Backup)
 	}
 	u.did("removed %s", full)
 	u.tidyEtc(dirRel)
 	return nil
+}
+
+// holdsLive reports whether lab's journal lists the file id as its own
+// still (made or taken over, not undone).
+func holdsLive(lab string, id etcfs.ID) bool {
+	if journal.ValidateLabName(lab) != nil {
+		return false
+	}
+	st, err := journal.Read(lab)
+	if err != nil {
+		return false
+	}
+	for _, e := range st.Live() {
+		if e.Kind == journal.KindEtcFile && e.Inode != 0 && entryID(e).Same(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // notOurs says why the file found is not the one the entry records ("" if
