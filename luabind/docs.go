@@ -77,7 +77,7 @@ var Docs = []Doc{
 			"opts env, dir, stdin as for exec. Stopped at teardown (TERM, then KILL after 3 s)."},
 	{Section: secNetns, Name: "Netns:etc", Sig: "n:etc(path [, content]) -> n | string | nil",
 		Text: "Write (or, without content, read; nil when absent) /etc/netns/NAME/path; directories are made. path is relative to /etc (\"resolv.conf\", \"hostapd/x.conf\"); " +
-			"absolute paths, .. and symlinks anywhere on the way (/etc/netns/NAME itself included) are refused. exec and spawn refuse to run while /etc/netns/NAME is or holds a symlink: bound over /etc, it would let a program write where it points. A file that existed before the run is restored at teardown; one the run made is removed."},
+			"absolute paths, .. and symlinks anywhere on the way (/etc/netns/NAME itself included) are refused, and so are files with more than one link, FIFOs, devices and sockets (an error at once, never a block). exec and spawn refuse to run while /etc/netns/NAME is or holds a symlink, a hard link or a special file: bound over /etc, it would let a program write where it points. A file that existed before the run is restored at teardown; one the run made is removed, unless another file has taken its place (then it is left, and teardown says so)."},
 	{Section: secNetns, Name: "Netns:veth", Sig: "n:veth(name, peer_ns, peer_name [, opts]) -> Link, Link",
 		Text: "A veth pair, one end NAME in n and the other PEER_NAME in peer_ns (made there directly), both up. opts.addr, opts.peer_addr (CIDR string or list), opts.mtu, opts.mac, opts.peer_mac. " +
 			"Interface names: 1-15 bytes of UTF-8, no '/', ':', '%' (a kernel name template) or white space. On any failure nothing is left."},

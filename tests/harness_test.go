@@ -48,11 +48,18 @@ func TestMain(m *testing.M) {
 		}
 	}
 	_, statErr := os.Stat("/etc/netns")
+	etcBefore := treeSums(nil, "/etc", "netns")
 	code := m.Run()
 	if statErr != nil {
 		// The tests made /etc/netns; leave the host's /etc as it was. Remove
 		// fails, as it should, if anything is still inside.
 		os.Remove("/etc/netns")
+	}
+	// The promise: whatever the tests did, the host's /etc (outside the
+	// tests' own /etc/netns entries) is byte-identical afterwards.
+	if diff := sumsDiffer(etcBefore, treeSums(nil, "/etc", "netns")); len(diff) > 0 {
+		fmt.Printf("tests: the host's /etc changed while the tests ran (unless something else, apt say, did it): %s\n", strings.Join(diff, ", "))
+		code = 1
 	}
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -81,7 +88,7 @@ func cleanupPrefix(t testing.TB, p string) {
 
 func leftovers(p string) []string {
 	var left []string
-	for _, dir := range []string{"/run/netns", "/etc/netns", "/run/nslua"} {
+	for _, dir := range []string{"/run/netns", "/etc/netns", "/run/nslua", "/var/lib/nslua"} {
 		matches, _ := filepath.Glob(filepath.Join(dir, p+"*"))
 		left = append(left, matches...)
 	}
@@ -105,7 +112,7 @@ func forceRemove(p string) {
 		}
 		exec.Command("ip", "netns", "del", name).Run()
 	}
-	for _, glob := range []string{"/etc/netns/" + p + "*", "/run/nslua/" + p + "*"} {
+	for _, glob := range []string{"/etc/netns/" + p + "*", "/run/nslua/" + p + "*", "/var/lib/nslua/" + p + "*"} {
 		matches, _ := filepath.Glob(glob)
 		for _, m := range matches {
 			os.RemoveAll(m)

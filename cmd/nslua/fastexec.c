@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -36,6 +38,8 @@ struct entry {
 	int fd;
 	int dir;
 	int host_exists;
+	dev_t dev;
+	ino_t ino;
 };
 
 static const char *ns_name;
@@ -45,36 +49,71 @@ static void fail(const char *what) {
 	_exit(1);
 }
 
+// open_beneath is internal/etcfs.At: openat2 beneath dirfd, following no
+// symlink on the way.
+static int open_beneath(int dirfd, const char *path, int flags) {
+	struct open_how how = {
+		.flags = flags | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+	while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+	return fd;
+}
+
+// open_netns_dir opens /etc/netns/NAME as internal/etcfs.OpenDir does.
+static int open_netns_dir(const char *name) {
+	char rel[300];
+	int etc = open("/etc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (etc < 0)
+		return -1;
+	snprintf(rel, sizeof rel, "netns/%s", name);
+	int fd = open_beneath(etc, rel, O_RDONLY | O_DIRECTORY);
+	int saved = errno;
+	close(etc);
+	errno = saved;
+	return fd;
+}
+
+// plain_file accepts what nsexec.openEntry accepts without a closer look:
+// a regular file with one link. Anything else (a symlink, a hard link, a
+// FIFO, a directory, whose tree Go checks) is left to Go, to refuse or do.
+static int plain_file(const struct stat *st) {
+	return S_ISREG(st->st_mode) && st->st_nlink == 1;
+}
+
 // read_entries lists /etc/netns/NAME like nsexec.readEtc; -1 means "let Go
-// handle it" (a symlink to refuse, an unreadable directory).
-static int read_entries(const char *dir, struct entry *e) {
-	struct stat st;
-	if (lstat(dir, &st) < 0)
+// handle it" (something to refuse, a directory entry, an unreadable one).
+static int read_entries(const char *name, struct entry *e) {
+	int dfd = open_netns_dir(name);
+	if (dfd < 0)
 		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
 		return -1;
-	DIR *d = opendir(dir);
-	if (!d)
-		return -1;
+	}
 	int n = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		char path[4400], host[300];
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (lstat(path, &st) < 0)
+		char host[300];
+		struct stat st;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (S_ISLNK(st.st_mode) || n == MAX_ENTRIES || strlen(de->d_name) >= sizeof e[n].name) {
+		if (!plain_file(&st) || n == MAX_ENTRIES || strlen(de->d_name) >= sizeof e[n].name) {
 			closedir(d);
 			return -1;
 		}
-		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-			continue;
 		snprintf(host, sizeof host, "/etc/%s", de->d_name);
 		struct stat hst;
 		strcpy(e[n].name, de->d_name);
-		e[n].dir = S_ISDIR(st.st_mode);
+		e[n].dir = 0;
+		e[n].dev = st.st_dev;
+		e[n].ino = st.st_ino;
 		e[n].host_exists = stat(host, &hst) == 0;
 		n++;
 	}
@@ -124,17 +163,37 @@ static int private_resolv(struct entry *e, int n) {
 	return n + 1;
 }
 
-// open_entries holds the sources open before the overlay hides them. It
+// refuse ends the run when an entry changed between read_entries and
+// open_entries (nothing of the host was changed: only this process's
+// mount namespace was set up).
+static void refuse(const char *name) {
+	fprintf(stderr, "nslua: exec \"%s\": /etc/netns/%s/%s was replaced while being bound "
+		"(a symlink, a hard link or another file now); refused\n", ns_name, ns_name, name);
+	_exit(1);
+}
+
+// open_entries holds the sources open before the overlay hides them, each
+// opened beneath a directory opened without following symlinks, checked
+// to be the file read_entries saw: what is bound is what was checked. It
 // runs after unshare: a bind from a descriptor opened in another mount
 // namespace is refused.
-static void open_entries(const char *dir, struct entry *e, int n) {
-	char path[4400];
+static void open_entries(struct entry *e, int n) {
+	if (n == 0)
+		return;
+	int dfd = open_netns_dir(ns_name);
+	if (dfd < 0)
+		fail("open /etc/netns entries");
 	for (int i = 0; i < n; i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, e[i].name);
-		e[i].fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		e[i].fd = open_beneath(dfd, e[i].name, O_PATH | O_NOFOLLOW);
 		if (e[i].fd < 0)
 			fail("open an /etc/netns entry");
+		if (fstat(e[i].fd, &st) < 0)
+			fail("stat an /etc/netns entry");
+		if (!plain_file(&st) || st.st_dev != e[i].dev || st.st_ino != e[i].ino)
+			refuse(e[i].name);
 	}
+	close(dfd);
 }
 
 static void overlay_and_bind(struct entry *e, int n) {
@@ -195,9 +254,8 @@ __attribute__((constructor)) static void nslua_fastexec(int argc, char **argv) {
 	if (i >= argc || argv[i][0] == '\0')
 		return;
 
-	char pin[300], etc[300];
+	char pin[300];
 	snprintf(pin, sizeof pin, "/run/netns/%s", ns_name);
-	snprintf(etc, sizeof etc, "/etc/netns/%s", ns_name);
 	struct statfs sfs;
 	if (statfs(pin, &sfs) < 0 || sfs.f_type != NSFS_MAGIC)
 		return;
@@ -205,7 +263,7 @@ __attribute__((constructor)) static void nslua_fastexec(int argc, char **argv) {
 	if (fd < 0)
 		return;
 	static struct entry entries[MAX_ENTRIES + 1];
-	int n = read_entries(etc, entries);
+	int n = read_entries(ns_name, entries);
 	if (n < 0 || setns(fd, CLONE_NEWNET) < 0) // setns checks the type too
 		return;
 	close(fd);
@@ -214,7 +272,7 @@ __attribute__((constructor)) static void nslua_fastexec(int argc, char **argv) {
 	if (mount("", "/", "", MS_SLAVE | MS_REC, NULL) < 0)
 		fail("make / a slave mount");
 	remount_sys();
-	open_entries(etc, entries, n);
+	open_entries(entries, n);
 	overlay_and_bind(entries, n);
 	exec_command(argv + i);
 }

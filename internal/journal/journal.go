@@ -1,5 +1,7 @@
 // Package journal keeps, for each lab, the write-ahead record of everything
-// the lab creates, under /run/nslua/LAB/. An entry is written and synced
+// the lab creates: under /run/nslua/LAB/ for what dies with the machine
+// (namespaces, links, processes), under /var/lib/nslua/LAB/ for what does
+// not (/etc/netns files and backups: persist.go). An entry is written
 // before the resource exists, so that after any crash `nslua down` knows
 // everything that may exist, and its identity (inode, ifindex, start time)
 // once it does, so that nothing someone else made under the same name is
@@ -57,14 +59,18 @@ const (
 type Entry struct {
 	Seq    int    `json:"seq"`
 	Kind   Kind   `json:"kind"`
-	Name   string `json:"name,omitempty"`   // netns/pin/link name, or etc path
+	Name   string `json:"name,omitempty"`   // netns/pin/link name, or etc path (relative to /etc/netns)
 	NsPath string `json:"ns,omitempty"`     // for links and procs: pin path of the namespace ("" = host)
 	NsIno  uint64 `json:"ns_ino,omitempty"` // inode of that namespace
 	Backup string `json:"backup,omitempty"` // etcfile: copy of the file the lab overwrote
+	Owner  string `json:"owner,omitempty"`  // etcfile: the lab that journaled it
+	From   string `json:"from,omitempty"`   // etcfile with Backup: the lab whose file it overwrote
 	Cmd    string `json:"cmd,omitempty"`
 
 	Done  bool   `json:"done,omitempty"`
-	Inode uint64 `json:"inode,omitempty"` // netns/pin: namespace inode
+	Inode uint64 `json:"inode,omitempty"` // netns/pin: namespace inode; etcfile/etcdir: the file's
+	Dev   uint64 `json:"dev,omitempty"`   // etcfile/etcdir: device of the file
+	Birth int64  `json:"birth,omitempty"` // etcfile/etcdir: birth time (ns), where the fs keeps one
 	Index int    `json:"index,omitempty"` // link ifindex
 	PID   int    `json:"pid,omitempty"`
 	Start uint64 `json:"start,omitempty"` // proc start time (clock ticks since boot)
@@ -76,6 +82,7 @@ type record struct {
 	Entry
 	PID    int    `json:"owner_pid,omitempty"`
 	Script string `json:"script,omitempty"`
+	Boot   string `json:"boot,omitempty"` // lab: the boot it ran in (BootID)
 }
 
 // Journal is the open, locked journal of a running lab.
@@ -85,9 +92,12 @@ type Journal struct {
 
 	mu      sync.Mutex
 	file    *os.File
+	pfile   *os.File // the persistent journal, opened on the first etc record
 	lock    *os.File
+	script  string
 	entries []*Entry
 	kept    bool
+	backups int
 }
 
 // Dir returns the state directory of lab name.
@@ -197,34 +207,38 @@ func Create(name string, lock *os.File, script string) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab %q: create journal: %w", name, err)
 	}
-	j := &Journal{Name: name, Dir: dir, file: f, lock: lock}
-	if err := j.write(record{Op: opLab, PID: os.Getpid(), Script: script}, false); err != nil {
+	// The previous run's persistent records were undone (Lab.Start) or are
+	// another run's to lose: a fresh journal starts with none.
+	if err := os.RemoveAll(PersistDir(name)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lab %q: %w", name, err)
+	}
+	j := &Journal{Name: name, Dir: dir, file: f, lock: lock, script: script}
+	if err := j.writeFile(f, j.labRecord(), false); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return j, nil
 }
 
-// write appends a record. Once write(2) returns, every process sees it,
-// and it survives a kill -9 of this one. Only records of resources that
-// outlive a reboot (/etc/netns files) are also fsynced: after a power loss
-// no namespace, link or process is left to undo, and an fsync on a
-// disk-backed /run costs ~0.3 ms, the price of a whole namespace.
-func (j *Journal) write(r record, durable bool) error {
-	data, err := json.Marshal(r)
-	if err != nil {
+func (j *Journal) labRecord() record {
+	return record{Op: opLab, PID: os.Getpid(), Script: j.script, Boot: BootID()}
+}
+
+// write appends a record about an entry of kind. Once write(2) returns,
+// every process sees it, and it survives a kill -9 of this one. Records of
+// resources that outlive a reboot (/etc/netns files) go to the persistent
+// journal and are fsynced when durable: after a power loss no namespace,
+// link or process is left to undo, and an fsync costs ~0.3 ms, the price
+// of a whole namespace.
+func (j *Journal) write(r record, kind Kind, durable bool) error {
+	if !persistent(kind) {
+		return j.writeFile(j.file, r, false)
+	}
+	if err := j.openPersistent(); err != nil {
 		return err
 	}
-	if _, err := j.file.Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("lab %q: write journal: %w", j.Name, err)
-	}
-	if !durable {
-		return nil
-	}
-	if err := j.file.Sync(); err != nil {
-		return fmt.Errorf("lab %q: sync journal: %w", j.Name, err)
-	}
-	return nil
+	return j.writeFile(j.pfile, r, durable)
 }
 
 // Add records the intent to create a resource and returns its entry.
@@ -232,7 +246,10 @@ func (j *Journal) Add(e Entry) (*Entry, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	e.Seq = len(j.entries) + 1
-	if err := j.write(record{Op: opAdd, Entry: e}, e.Kind == KindEtcFile || e.Kind == KindEtcDir); err != nil {
+	// A directory's record needs no fsync of its own: the record of the
+	// file made in it next is synced, and this one, before it, with it (a
+	// power loss in between leaves at most an empty directory).
+	if err := j.write(record{Op: opAdd, Entry: e}, e.Kind, e.Kind != KindEtcDir); err != nil {
 		return nil, err
 	}
 	entry := e
@@ -245,7 +262,9 @@ func (j *Journal) Done(e *Entry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	e.Done = true
-	return j.write(record{Op: opDone, Entry: *e}, false)
+	// A created file's identity is what lets teardown tell it from one
+	// someone else put in its place; a directory is only ever rmdir'ed.
+	return j.write(record{Op: opDone, Entry: *e}, e.Kind, e.Kind == KindEtcFile)
 }
 
 // Gone records that a resource was removed (or never made) during the run.
@@ -253,7 +272,7 @@ func (j *Journal) Gone(e *Entry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	e.Gone = true
-	return j.write(record{Op: opGone, Entry: Entry{Seq: e.Seq}}, false)
+	return j.write(record{Op: opGone, Entry: Entry{Seq: e.Seq}}, e.Kind, false)
 }
 
 // Keep marks the lab as deliberately left up.
@@ -261,7 +280,13 @@ func (j *Journal) Keep() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.kept = true
-	return j.write(record{Op: opKeep}, true)
+	if err := j.writeFile(j.file, record{Op: opKeep}, true); err != nil {
+		return err
+	}
+	if j.pfile == nil {
+		return nil // written when the persistent journal is opened
+	}
+	return j.writeFile(j.pfile, record{Op: opKeep}, true)
 }
 
 // Live returns the entries not yet removed, newest first: teardown order.
@@ -285,6 +310,9 @@ func liveReversed(entries []*Entry) []*Entry {
 // lab is fully torn down. Otherwise the journal stays for `nslua down`.
 func (j *Journal) Close(remove bool) error {
 	j.file.Close()
+	if j.pfile != nil {
+		j.pfile.Close()
+	}
 	var err error
 	if remove {
 		err = RemoveDir(j.Name)
@@ -298,6 +326,10 @@ func (j *Journal) Close(remove bool) error {
 // lab. A run starting at that moment may make the directory its own
 // again, which is why a directory that is not empty at the end is left.
 func RemoveDir(name string) error {
+	// The persistent records go first: whatever they list is undone.
+	if err := os.RemoveAll(PersistDir(name)); err != nil {
+		return fmt.Errorf("lab %q: %w", name, err)
+	}
 	dir := Dir(name)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -328,22 +360,50 @@ type State struct {
 	Name    string
 	PID     int
 	Script  string
+	Boot    string // BootID of the run ("" = recorded before nslua kept it)
 	Kept    bool
 	Entries []*Entry
 }
 
+// Rebooted reports whether the run was in another boot than this one: then
+// nothing but its /etc/netns files can be left, whatever it recorded.
+func (s *State) Rebooted() bool { return s.Boot != "" && s.Boot != BootID() }
+
 // Live returns the entries not removed, newest first.
 func (s *State) Live() []*Entry { return liveReversed(s.Entries) }
 
-// Read parses the journal of lab name.
+// Read parses the journal of lab name: its records under /run/nslua and
+// its persistent ones, either of which may be missing (after a reboot, the
+// first is). The error is os.ErrNotExist when both are.
 func Read(name string) (*State, error) {
-	f, err := os.Open(filepath.Join(Dir(name), "journal"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	st := &State{Name: name}
 	bySeq := map[int]*Entry{}
+	var missing error
+	found := false
+	for _, path := range []string{filepath.Join(Dir(name), "journal"), filepath.Join(PersistDir(name), "journal")} {
+		err := st.readFile(path, bySeq)
+		if errors.Is(err, os.ErrNotExist) {
+			missing = err
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		found = true
+	}
+	if !found {
+		return nil, missing
+	}
+	sort.SliceStable(st.Entries, func(a, b int) bool { return st.Entries[a].Seq < st.Entries[b].Seq })
+	return st, nil
+}
+
+func (st *State) readFile(path string, bySeq map[int]*Entry) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -353,13 +413,13 @@ func Read(name string) (*State, error) {
 		}
 		st.apply(r, bySeq)
 	}
-	return st, sc.Err()
+	return sc.Err()
 }
 
 func (st *State) apply(r record, bySeq map[int]*Entry) {
 	switch r.Op {
 	case opLab:
-		st.PID, st.Script = r.PID, r.Script
+		st.PID, st.Script, st.Boot = r.PID, r.Script, r.Boot
 	case opKeep:
 		st.Kept = true
 	case opAdd:
@@ -377,19 +437,24 @@ func (st *State) apply(r record, bySeq map[int]*Entry) {
 	}
 }
 
-// Labs lists the labs that have a directory under BaseDir, sorted.
+// Labs lists the labs that have a directory under BaseDir or StateDir
+// (a lab kept before a reboot has only the second), sorted.
 func Labs() ([]string, error) {
-	entries, err := os.ReadDir(BaseDir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
+	seen := map[string]bool{}
 	var names []string
-	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
+	for _, base := range []string{BaseDir, StateDir} {
+		entries, err := os.ReadDir(base)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") && !seen[e.Name()] {
+				seen[e.Name()] = true
+				names = append(names, e.Name())
+			}
 		}
 	}
 	sort.Strings(names)

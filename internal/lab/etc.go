@@ -1,22 +1,26 @@
 package lab
 
+// /etc/netns files. Every access goes through internal/etcfs: by file
+// descriptor, beneath a directory opened without following symlinks, and
+// only to regular files with one link. Every file and directory the lab
+// makes or overwrites is journaled, with its identity, before it is made
+// or changed; teardown (undo_etc.go) touches only what still has it.
+
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nslua/nslua/internal/etcfs"
 	"github.com/nslua/nslua/internal/journal"
-	"github.com/nslua/nslua/internal/nsexec"
 )
 
-// resolveBeneath keeps every /etc/netns access inside the namespace's own
-// directory: no "..", no absolute paths, no symlinks planted by anyone.
-var resolveBeneath = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
+// maxEtcSize bounds what n:etc reads (and backs up) of one file.
+const maxEtcSize = 16 << 20
 
 // CheckEtcPath accepts a relative path of plain components.
 func CheckEtcPath(path string) error {
@@ -36,71 +40,70 @@ func CheckEtcPath(path string) error {
 	return nil
 }
 
-// etcDir opens /etc/netns/NAME, making (and journaling) what is missing.
-// It refuses symlinks on the way, so it never writes outside that tree.
-func (n *Netns) etcDir(create bool) (int, error) {
-	root, err := unix.Open("/etc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	defer unix.Close(root)
-	return n.lab.walkDirs(root, "/etc", []string{"netns", n.Name}, "", create)
+// etcErr names the path at fault and why; it unwraps to the cause.
+type etcErr struct {
+	path string
+	err  error
 }
 
-// walkDirs descends parts from dirFd (at shown path), creating missing
-// directories when asked; each one it makes is journaled first. The journal
-// names them relative to /etc/netns.
-func (l *Lab) walkDirs(dirFd int, shown string, parts []string, rel string, create bool) (int, error) {
-	fd, err := unix.Dup(dirFd)
+func (e *etcErr) Error() string { return e.path + ": " + etcfs.Describe(e.err).Error() }
+func (e *etcErr) Unwrap() error { return e.err }
+
+// openEtcDir opens /etc/netns/rel, making (and journaling) what is
+// missing when create. It refuses symlinks on the way.
+func (l *Lab) openEtcDir(rel string, create bool) (int, error) {
+	fd, err := unix.Open("/etc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, err
 	}
-	for _, part := range parts {
-		shown = filepath.Join(shown, part)
-		if shown != "/etc/netns" {
-			rel = strings.TrimPrefix(filepath.Join(rel, part), "/")
-		}
-		next, err := unix.Openat2(fd, part, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: uint64(resolveBeneath)})
+	parts := []string{"netns"}
+	if rel != "" {
+		parts = append(parts, strings.Split(rel, "/")...)
+	}
+	for i, part := range parts {
+		here := strings.Join(parts[1:i+1], "/") // relative to /etc/netns
+		next, err := etcfs.At(fd, part, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 		if errors.Is(err, unix.ENOENT) && create {
-			next, err = l.mkdirJournaled(fd, part, shown, rel)
+			next, err = l.mkdirJournaled(fd, part, here)
 		}
 		unix.Close(fd)
 		if err != nil {
-			return -1, fmt.Errorf("%s: %w", shown, describe(err))
+			return -1, &etcErr{filepath.Join(etcfs.Root, here), err}
 		}
 		fd = next
 	}
 	return fd, nil
 }
 
-func (l *Lab) mkdirJournaled(parent int, part, shown, rel string) (int, error) {
-	name := rel
-	if shown == "/etc/netns" {
-		name = "" // the root of all namespaces' /etc files
-	}
-	e, err := l.j.Add(journal.Entry{Kind: journal.KindEtcDir, Name: name})
+// mkdirJournaled makes directory part of parent (rel: its name relative to
+// /etc/netns), journaled first and marked for whichever lab empties it.
+func (l *Lab) mkdirJournaled(parent int, part, rel string) (int, error) {
+	e, err := l.j.Add(journal.Entry{Kind: journal.KindEtcDir, Name: rel})
 	if err != nil {
 		return -1, err
 	}
-	if err := unix.Mkdirat(parent, part, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+	if err := unix.Mkdirat(parent, part, 0o755); err != nil {
 		l.j.Gone(e)
-		return -1, err
+		if !errors.Is(err, unix.EEXIST) {
+			return -1, err
+		}
+		return etcfs.At(parent, part, unix.O_RDONLY|unix.O_DIRECTORY, 0) // another lab's, just now
+	}
+	fd, err := etcfs.At(parent, part, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return -1, err // the entry stays, without identity: rmdir'ed if empty
+	}
+	etcfs.Mark(fd)
+	if info, err := etcfs.Stat(fd); err == nil {
+		setID(e, info.ID)
 	}
 	l.j.Done(e)
-	return unix.Openat2(parent, part, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: uint64(resolveBeneath)})
+	return fd, nil
 }
 
-func describe(err error) error {
-	switch {
-	case errors.Is(err, unix.ELOOP):
-		return errors.New("is a symlink (refused: nslua does not follow symlinks under /etc/netns)")
-	case errors.Is(err, unix.EXDEV):
-		return errors.New("leads outside /etc/netns (refused)")
-	case errors.Is(err, unix.ENOTDIR):
-		return errors.New("is not a directory")
-	}
-	return err
-}
+func setID(e *journal.Entry, id etcfs.ID) { e.Dev, e.Inode, e.Birth = id.Dev, id.Ino, id.Birth }
+
+func entryID(e *journal.Entry) etcfs.ID { return etcfs.ID{Dev: e.Dev, Ino: e.Inode, Birth: e.Birth} }
 
 // WriteEtc writes /etc/netns/NAME/path. The file is rewritten in place, so
 // that running programs that have it bound see the new content. A file
@@ -113,113 +116,179 @@ func (n *Netns) WriteEtc(path, content string) error {
 	if err := CheckEtcPath(path); err != nil {
 		return err
 	}
-	dirFd, err := n.etcDir(true)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(dirFd)
-	parent, base := filepath.Split(path)
-	if parent != "" {
-		sub, err := n.lab.walkDirs(dirFd, filepath.Join(nsexec.EtcRoot, n.Name), strings.Split(strings.TrimSuffix(parent, "/"), "/"), n.Name, true)
-		if err != nil {
-			return err
+	var err error
+	// A concurrent lab removes a directory it found empty (ENOENT here,
+	// EEXIST when it made the file meanwhile): walk again.
+	for range 20 {
+		err = n.lab.writeEtcOnce(filepath.Join(n.Name, path), content)
+		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EEXIST) {
+			break
 		}
-		defer unix.Close(sub)
-		dirFd = sub
-	}
-	return n.lab.writeFileJournaled(dirFd, base, filepath.Join(n.Name, path), content)
-}
-
-func (l *Lab) writeFileJournaled(dirFd int, base, rel, content string) error {
-	full := filepath.Join(nsexec.EtcRoot, rel)
-	how := &unix.OpenHow{Flags: unix.O_RDWR | unix.O_CLOEXEC | unix.O_NOFOLLOW, Resolve: uint64(resolveBeneath)}
-	fd, err := unix.Openat2(dirFd, base, how)
-	l.mu.Lock()
-	ours := l.etcFiles[rel]
-	l.mu.Unlock()
-	switch {
-	case err == nil && !ours:
-		err = l.backupThenTruncate(fd, rel)
-	case err == nil:
-		err = unix.Ftruncate(fd, 0)
-	case errors.Is(err, unix.ENOENT):
-		fd, err = l.createJournaled(dirFd, base, rel)
 	}
 	if err != nil {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-		return fmt.Errorf("write %s: %w", full, describe(err))
-	}
-	f := os.NewFile(uintptr(fd), full)
-	defer f.Close()
-	if _, err := f.WriteAt([]byte(content), 0); err != nil {
-		return fmt.Errorf("write %s: %w", full, err)
+		return fmt.Errorf("write %w", err)
 	}
 	return nil
 }
 
-func (l *Lab) createJournaled(dirFd int, base, rel string) (int, error) {
-	e, err := l.j.Add(journal.Entry{Kind: journal.KindEtcFile, Name: rel})
+func (l *Lab) writeEtcOnce(rel, content string) error {
+	full := filepath.Join(etcfs.Root, rel)
+	dirRel, base := filepath.Split(rel)
+	dirFd, err := l.openEtcDir(strings.TrimSuffix(dirRel, "/"), true)
 	if err != nil {
-		return -1, err
+		return err
 	}
-	how := &unix.OpenHow{Flags: unix.O_RDWR | unix.O_CREAT | unix.O_EXCL | unix.O_CLOEXEC, Mode: 0o644, Resolve: uint64(resolveBeneath)}
-	fd, err := unix.Openat2(dirFd, base, how)
+	defer unix.Close(dirFd)
+	fd, err := etcfs.At(dirFd, base, unix.O_PATH, 0)
+	switch {
+	case err == nil:
+		defer unix.Close(fd)
+		err = l.rewrite(fd, rel, content)
+	case errors.Is(err, unix.ENOENT):
+		err = l.createEtc(dirFd, base, rel, content)
+	}
+	if err != nil && !errors.As(err, new(*etcErr)) {
+		err = &etcErr{full, err}
+	}
+	return err
+}
+
+// rewrite writes content over an existing file, backing it up first when
+// it is not the one this run made or backed up already.
+func (l *Lab) rewrite(fd int, rel, content string) error {
+	info, err := etcfs.Stat(fd)
+	if err != nil {
+		return err
+	}
+	if err := etcfs.CheckFile(info); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	id, ours := l.etcFiles[rel]
+	l.mu.Unlock()
+	if !ours || !id.Same(info.ID) {
+		if err := l.backup(fd, rel, info); err != nil {
+			return err
+		}
+	}
+	wfd, err := etcfs.Reopen(fd, unix.O_RDWR)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(wfd), rel)
+	defer f.Close()
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err = f.WriteAt([]byte(content), 0)
+	return err
+}
+
+func (l *Lab) backup(fd int, rel string, info etcfs.Info) error {
+	old, err := etcfs.ReadAll(fd, maxEtcSize)
+	if err != nil {
+		return err
+	}
+	path, err := l.j.SaveBackup(old)
+	if err != nil {
+		return err
+	}
+	// Another lab's file (two labs writing for one shared namespace): this
+	// lab takes it over; undo_etc.go hands it back, or removes it if that
+	// lab has ended meanwhile.
+	from := etcfs.Writer(fd)
+	if from == l.Name {
+		from = ""
+	}
+	e := journal.Entry{Kind: journal.KindEtcFile, Name: rel, Backup: path, Done: true, Owner: l.Name, From: from}
+	setID(&e, info.ID)
+	if _, err := l.j.Add(e); err != nil {
+		return err
+	}
+	etcfs.SetWriter(fd, l.Name)
+	l.mu.Lock()
+	l.etcFiles[rel] = info.ID
+	l.mu.Unlock()
+	return nil
+}
+
+// createEtc makes a new file, content and all, as an unnamed file first
+// (O_TMPFILE): its identity is journaled before it gets a name, so that
+// teardown never mistakes another file for it.
+func (l *Lab) createEtc(dirFd int, base, rel, content string) error {
+	fd, err := etcfs.At(dirFd, ".", unix.O_TMPFILE|unix.O_RDWR, 0o644)
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) {
+		return l.createNamed(dirFd, base, rel, content)
+	}
+	if err != nil {
+		if info, serr := etcfs.Stat(dirFd); serr == nil && info.Nlink == 0 {
+			return unix.ENOENT // another lab removed the directory (ext4 says EPERM)
+		}
+		return err
+	}
+	defer unix.Close(fd)
+	if err := writeAll(fd, content); err != nil {
+		return err
+	}
+	etcfs.SetWriter(fd, l.Name)
+	info, err := etcfs.Stat(fd)
+	if err != nil {
+		return err
+	}
+	e := journal.Entry{Kind: journal.KindEtcFile, Name: rel, Done: true, Owner: l.Name}
+	setID(&e, info.ID)
+	entry, err := l.j.Add(e)
+	if err != nil {
+		return err
+	}
+	err = unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), dirFd, base, unix.AT_SYMLINK_FOLLOW)
+	if err != nil {
+		l.j.Gone(entry)
+		return err
+	}
+	l.mu.Lock()
+	l.etcFiles[rel] = info.ID
+	l.mu.Unlock()
+	return nil
+}
+
+// createNamed is createEtc for filesystems without O_TMPFILE: the file is
+// journaled, made empty, then identified.
+func (l *Lab) createNamed(dirFd int, base, rel, content string) error {
+	e, err := l.j.Add(journal.Entry{Kind: journal.KindEtcFile, Name: rel, Owner: l.Name})
+	if err != nil {
+		return err
+	}
+	fd, err := etcfs.At(dirFd, base, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o644)
 	if err != nil {
 		l.j.Gone(e)
-		return -1, err
-	}
-	l.j.Done(e)
-	l.mu.Lock()
-	l.etcFiles[rel] = true
-	l.mu.Unlock()
-	return fd, nil
-}
-
-func (l *Lab) backupThenTruncate(fd int, rel string) error {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
 		return err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return errors.New("is not a regular file")
-	}
-	old, err := readAllAt(fd, st.Size)
+	defer unix.Close(fd)
+	etcfs.SetWriter(fd, l.Name)
+	info, err := etcfs.Stat(fd)
 	if err != nil {
 		return err
 	}
-	backup := filepath.Join(l.Dir, "backup", fmt.Sprintf("%d", l.nextSeq()))
-	if err := os.MkdirAll(filepath.Dir(backup), 0o700); err != nil {
+	setID(e, info.ID)
+	if err := l.j.Done(e); err != nil {
 		return err
 	}
-	if err := os.WriteFile(backup, old, 0o600); err != nil {
-		return err
-	}
-	e, err := l.j.Add(journal.Entry{Kind: journal.KindEtcFile, Name: rel, Backup: backup})
-	if err != nil {
-		return err
-	}
-	l.j.Done(e)
 	l.mu.Lock()
-	l.etcFiles[rel] = true
+	l.etcFiles[rel] = info.ID
 	l.mu.Unlock()
-	return unix.Ftruncate(fd, 0)
+	return writeAll(fd, content)
 }
 
-func readAllAt(fd int, size int64) ([]byte, error) {
-	buf := make([]byte, size)
-	for off := 0; off < len(buf); {
-		n, err := unix.Pread(fd, buf[off:], int64(off))
+func writeAll(fd int, content string) error {
+	for off := 0; off < len(content); {
+		n, err := unix.Pwrite(fd, []byte(content[off:]), int64(off))
 		if err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			return buf[:off], nil
+			return err
 		}
 		off += n
 	}
-	return buf, nil
+	return nil
 }
 
 // ReadEtc reads /etc/netns/NAME/path; found is false when it does not exist.
@@ -227,24 +296,33 @@ func (n *Netns) ReadEtc(path string) (content string, found bool, err error) {
 	if err := CheckEtcPath(path); err != nil {
 		return "", false, err
 	}
-	dirFd, err := n.etcDir(false)
+	dirFd, err := n.lab.openEtcDir(n.Name, false)
 	if errors.Is(err, unix.ENOENT) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, err
+		return "", false, fmt.Errorf("read %w", err)
 	}
 	defer unix.Close(dirFd)
-	how := &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC, Resolve: uint64(resolveBeneath)}
-	fd, err := unix.Openat2(dirFd, path, how)
+	full := filepath.Join(etcfs.Root, n.Name, path)
+	fd, err := etcfs.At(dirFd, path, unix.O_PATH, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("read %s/%s/%s: %w", nsexec.EtcRoot, n.Name, path, describe(err))
+		return "", false, fmt.Errorf("read %w", &etcErr{full, err})
 	}
-	f := os.NewFile(uintptr(fd), path)
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	return string(data), err == nil, err
+	defer unix.Close(fd)
+	info, err := etcfs.Stat(fd)
+	if err == nil {
+		err = etcfs.CheckFile(info)
+	}
+	var data []byte
+	if err == nil {
+		data, err = etcfs.ReadAll(fd, maxEtcSize)
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read %w", &etcErr{full, err})
+	}
+	return string(data), true, nil
 }

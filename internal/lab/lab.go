@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/nslua/nslua/internal/etcfs"
 	"github.com/nslua/nslua/internal/journal"
 	"github.com/nslua/nslua/internal/nsfs"
 )
@@ -44,7 +45,7 @@ type Lab struct {
 	mu       sync.Mutex
 	byInode  map[uint64]*Netns
 	host     *Netns
-	etcFiles map[string]bool // /etc/netns paths this run created or backed up
+	etcFiles map[string]etcfs.ID // /etc/netns files this run created or backed up
 	kept     bool
 	closed   bool
 	runID    string // marks every process this run starts (RunEnv)
@@ -71,7 +72,7 @@ func Start(name, script string, log io.Writer) (*Lab, error) {
 	return &Lab{
 		Name: name, Dir: j.Dir, Log: log, j: j, runID: runID(name, os.Getpid()),
 		byInode:  map[uint64]*Netns{},
-		etcFiles: map[string]bool{},
+		etcFiles: map[string]etcfs.ID{},
 	}, nil
 }
 
@@ -83,13 +84,17 @@ func clearPrevious(name string, log io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("lab %q: read previous journal: %w", name, err)
 	}
-	if st.Kept {
+	if st.Kept && !st.Rebooted() {
 		return fmt.Errorf("lab %q is up (kept by pid %d): run `nslua down %s` first", name, st.PID, name)
 	}
 	if len(st.Live()) == 0 {
 		return nil
 	}
-	fmt.Fprintf(log, "nslua: lab %q: removing what the run of pid %d left behind\n", name, st.PID)
+	if st.Kept {
+		fmt.Fprintf(log, "nslua: lab %q was kept before a reboot: removing its /etc/netns files\n", name)
+	} else {
+		fmt.Fprintf(log, "nslua: lab %q: removing what the run of pid %d left behind\n", name, st.PID)
+	}
 	(&undoer{log: log, run: marker(st)}).undo(st.Live(), nil)
 	return nil
 }

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/nslua/nslua/internal/journal"
-	"github.com/nslua/nslua/internal/nsexec"
 	"github.com/nslua/nslua/internal/nsfs"
 )
 
@@ -126,51 +124,6 @@ func handleFor(e *journal.Entry) (*netlink.Handle, error) {
 	}
 	defer unix.Close(fd)
 	return nsfs.HandleAt(fd)
-}
-
-func (u *undoer) removeEtcFile(e *journal.Entry) error {
-	path := filepath.Join(nsexec.EtcRoot, e.Name)
-	info, err := os.Lstat(path)
-	if err != nil {
-		return nil
-	}
-	if !info.Mode().IsRegular() {
-		u.did("left %s: not a regular file any more", path)
-		return nil
-	}
-	if e.Backup != "" {
-		return restore(path, e.Backup)
-	}
-	if err := os.Remove(path); err != nil {
-		return err
-	}
-	u.did("removed %s", path)
-	return nil
-}
-
-// restore puts back a file the lab overwrote, in place (same inode).
-func restore(path, backup string) error {
-	old, err := os.ReadFile(backup)
-	if err != nil {
-		return fmt.Errorf("restore %s: %w", path, err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return fmt.Errorf("restore %s: %w", path, err)
-	}
-	defer f.Close()
-	if _, err := f.Write(old); err != nil {
-		return fmt.Errorf("restore %s: %w", path, err)
-	}
-	return os.Remove(backup)
-}
-
-// removeEtcDir removes a directory the lab made, if nothing else is in it.
-func (u *undoer) removeEtcDir(e *journal.Entry) {
-	path := filepath.Join(nsexec.EtcRoot, e.Name)
-	if err := unix.Rmdir(path); err == nil {
-		u.did("removed %s", path)
-	}
 }
 
 // Down removes what the journal of lab name lists. It reports on out and

@@ -7,64 +7,107 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nslua/nslua/internal/etcfs"
 )
 
 // EtcRoot is where per-namespace /etc files live, as for `ip netns exec`.
-const EtcRoot = "/etc/netns"
+const EtcRoot = etcfs.Root
 
 // etcEntry is one entry of /etc/netns/NAME and what it will cover.
 type etcEntry struct {
 	name       string
 	dir        bool
-	inode      uint64
+	id         etcfs.ID
 	hostExists bool
 }
 
-// readEtc lists /etc/netns/NAME. A symlink entry is refused: bound, it
-// would let a program inside write wherever the link points (the host's
-// /etc/resolv.conf, say), which is the damage nslua exists to prevent.
+// readEtc lists /etc/netns/NAME, by descriptor (internal/etcfs). Refused:
+// a symlink (the directory itself or an entry: bound, it would let a
+// program inside write wherever it points, the host's /etc/resolv.conf
+// say, which is the damage nslua exists to prevent), a file with more than
+// one link (it may be another name of a host file), a FIFO, device or
+// socket. bindEtc checks again what it binds.
 func readEtc(name string) ([]etcEntry, error) {
 	if name == "" {
 		return nil, nil
 	}
-	dir := filepath.Join(EtcRoot, name)
-	// The directory itself may not be a symlink either: its files would be
-	// bound over /etc from wherever it points (/etc itself, say).
-	if info, err := os.Lstat(dir); err == nil && info.Mode()&os.ModeSymlink != 0 {
-		return nil, fmt.Errorf("%s is a symlink: nslua binds only files and directories over /etc", dir)
-	}
-	des, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
+	dirFd, err := openEtcDir(name)
+	if errors.Is(err, unix.ENOENT) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", dir, err)
+		return nil, err
+	}
+	defer unix.Close(dirFd)
+	names, err := etcfs.Names(dirFd)
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", EtcRoot, name, err)
 	}
 	var entries []etcEntry
-	for _, de := range des {
-		info, err := os.Lstat(filepath.Join(dir, de.Name()))
-		if err != nil {
+	for _, base := range names {
+		e, fd, err := openEntry(dirFd, name, base)
+		if errors.Is(err, unix.ENOENT) {
 			continue // removed meanwhile
 		}
-		if info.Mode()&os.ModeSymlink != 0 {
-			return nil, fmt.Errorf("%s/%s is a symlink: nslua binds only files and directories over /etc", dir, de.Name())
+		if err != nil {
+			return nil, err
 		}
-		if !info.Mode().IsRegular() && !info.IsDir() {
-			continue
-		}
-		_, hostErr := os.Stat(filepath.Join("/etc", de.Name()))
-		entries = append(entries, etcEntry{
-			name:       de.Name(),
-			dir:        info.IsDir(),
-			inode:      info.Sys().(*syscall.Stat_t).Ino,
-			hostExists: hostErr == nil,
-		})
+		unix.Close(fd)
+		entries = append(entries, e)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
 	return entries, nil
+}
+
+func openEtcDir(name string) (int, error) {
+	dirFd, err := etcfs.OpenDir(name)
+	if errors.Is(err, unix.ELOOP) {
+		return -1, fmt.Errorf("%s/%s is a symlink: nslua binds only files and directories over /etc: %w", EtcRoot, name, err)
+	}
+	if err != nil && !errors.Is(err, unix.ENOENT) {
+		return -1, fmt.Errorf("open %s/%s: %w", EtcRoot, name, etcfs.Describe(err))
+	}
+	return dirFd, err
+}
+
+// openEntry opens and checks one entry of /etc/netns/name; it returns an
+// O_PATH descriptor of what it checked.
+func openEntry(dirFd int, name, base string) (etcEntry, int, error) {
+	shown := filepath.Join(EtcRoot, name, base)
+	fd, err := etcfs.At(dirFd, base, unix.O_PATH|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return etcEntry{}, -1, err
+	}
+	info, err := etcfs.Stat(fd)
+	switch {
+	case err != nil:
+	case info.Mode == unix.S_IFLNK:
+		err = fmt.Errorf("%s is a symlink: nslua binds only files and directories over /etc", shown)
+	case info.Dir():
+		err = checkDirEntry(fd, shown)
+	default:
+		if cerr := etcfs.CheckFile(info); cerr != nil {
+			err = fmt.Errorf("%s %w", shown, cerr)
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return etcEntry{}, -1, err
+	}
+	_, hostErr := os.Stat(filepath.Join("/etc", base))
+	return etcEntry{name: base, dir: info.Dir(), id: info.ID, hostExists: hostErr == nil}, fd, nil
+}
+
+func checkDirEntry(fd int, shown string) error {
+	dfd, err := etcfs.Reopen(fd, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", shown, err)
+	}
+	defer unix.Close(dfd)
+	return etcfs.CheckTree(dfd, shown)
 }
 
 // signature identifies a set of entries: when it changes, the mount
@@ -72,7 +115,7 @@ func readEtc(name string) ([]etcEntry, error) {
 func signature(entries []etcEntry) string {
 	var b strings.Builder
 	for _, e := range entries {
-		fmt.Fprintf(&b, "%s:%d:%t:%t;", e.name, e.inode, e.dir, e.hostExists)
+		fmt.Fprintf(&b, "%s:%d:%d:%t:%t;", e.name, e.id.Dev, e.id.Ino, e.dir, e.hostExists)
 	}
 	return b.String()
 }
@@ -119,17 +162,29 @@ func remountSys() error {
 // (dhclient-script's temporary files, say) never reaches the host; and a
 // namespace without its own resolv.conf sees a private copy of the host's.
 func bindEtc(etcName string, entries []etcEntry) error {
-	dir := filepath.Join(EtcRoot, etcName)
 	// Hold the sources open before the overlay hides the real files: a bind
 	// through the overlay would send writes into its throw-away upper layer.
+	// What is bound is what was opened and checked here, in this mount
+	// namespace (a bind from a descriptor of another one is refused).
 	fds := make([]int, 0, len(entries)+1)
 	defer func() { closeAll(fds) }()
-	for _, e := range entries {
-		fd, err := unix.Open(filepath.Join(dir, e.name), unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if len(entries) > 0 {
+		dirFd, err := openEtcDir(etcName)
 		if err != nil {
-			return fmt.Errorf("open %s/%s: %w", dir, e.name, err)
+			return err
 		}
-		fds = append(fds, fd)
+		defer unix.Close(dirFd)
+		for _, e := range entries {
+			now, fd, err := openEntry(dirFd, etcName, e.name)
+			if err == nil && (now.id != e.id || now.dir != e.dir) {
+				unix.Close(fd)
+				err = fmt.Errorf("%s/%s/%s was replaced while being bound; try again", EtcRoot, etcName, e.name)
+			}
+			if err != nil {
+				return err
+			}
+			fds = append(fds, fd)
+		}
 	}
 	return withScratch(func(scratch string) error {
 		if needsResolvCopy(entries) {
