@@ -18,7 +18,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/nslua/nslua/internal/lab"
+	"github.com/nslua/nslua/internal/repl"
 	"github.com/nslua/nslua/luabind"
 )
 
@@ -164,39 +164,22 @@ func luaTestNames(t *testing.T, file, src string) []string {
 func runLuaTest(t *testing.T, file, src, name string) {
 	p := prefix(t)
 	cleanupPrefix(t, p)
-	l, err := lab.Start(p+"-lab", file, io.Discard)
+	r, err := luabind.StartRun(luabind.RunOptions{
+		Lab: p + "-lab", Script: file, ScriptDir: filepath.Dir(file), Log: io.Discard, Out: io.Discard,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	L := lua.NewState()
-	rt := luabind.New(l)
-	rt.ScriptDir = filepath.Dir(file)
-	rt.Out = io.Discard
-	rt.Open(L)
-	tt := luaT(L, t, p)
-	fn, err := L.Load(strings.NewReader(src), file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	L.Push(fn)
-	runErr := L.PCall(0, 0, nil)
+	tt := luaT(r.L, t, p)
+	runErr := r.DoString(src, file, nil)
 	if runErr == nil {
-		L.Push(L.GetGlobal(name))
-		L.Push(tt)
-		runErr = L.PCall(1, 0, nil)
+		runErr = r.Call(r.L.GetGlobal(name).(*lua.LFunction), tt)
 	}
-	for _, err := range rt.RunDefers(L) {
-		t.Errorf("defer: %v", err)
-	}
-	if errs := l.Close(); len(errs) > 0 {
+	if errs := r.Close(); len(errs) > 0 {
 		t.Errorf("teardown: %v", errs)
 	}
-	L.Close()
 	if runErr != nil {
-		msg := runErr.Error()
-		if apiErr, ok := runErr.(*lua.ApiError); ok {
-			msg = apiErr.Object.String()
-		}
+		msg := repl.ErrorMessage(runErr)
 		if strings.Contains(msg, "SKIP: ") {
 			t.Skip(msg[strings.Index(msg, "SKIP: ")+6:])
 		}
