@@ -93,7 +93,7 @@ func fuzzSweep(f *testing.F, base string) {
 		f.Logf("sweep: labs of workers that were stopped before their teardown: %v", labs)
 	}
 	for _, dir := range labs {
-		if err := lab.Down(filepath.Base(dir), io.Discard); err != nil {
+		if err := lab.Down(filepath.Base(dir), io.Discard, false); err != nil {
 			f.Logf("sweep: %v", err)
 		}
 	}

@@ -292,6 +292,11 @@ func (r *Run) Finish(runErr error) int {
 	if errs := r.Close(); len(errs) > 0 && code == 0 {
 		code = 1
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.signal != nil { // also one that cut the teardown short
+		code = exitCodeFor(r.signal)
+	}
 	return code
 }
 

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/nslua/nslua/internal/inspect"
@@ -110,12 +112,12 @@ func cmdGraph(args []string) error {
 	opts := ownerOpts()
 	infos, err := inspect.All(opts)
 	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
+		return &exitError{code: 1, msg: "graph: " + nsfs.NeedRoot(err).Error()}
 	}
 	var host *inspect.Info
 	if labName == "" {
 		if host, err = inspect.Host(opts); err != nil {
-			return &exitError{code: 1, msg: err.Error()}
+			return &exitError{code: 1, msg: "graph: " + nsfs.NeedRoot(err).Error()}
 		}
 	} else {
 		infos = labOnly(infos, labName)
@@ -219,12 +221,35 @@ func labState(name string, st *journal.State) string {
 	return "dead" // its run ended without teardown: `nslua down` cleans up
 }
 
+// cmdDown removes kept or crashed labs. It ignores SIGPIPE, so that
+// `nslua down LAB | head -1` finishes the removal: a write to a closed
+// pipe fails, and nothing it prints matters to the undo.
 func cmdDown(args []string) error {
-	if len(args) != 1 {
-		return usageErr("down needs a lab name or --all")
+	signal.Ignore(syscall.SIGPIPE)
+	verbose, all := false, false
+	var names []string
+	for i, a := range args {
+		switch {
+		case a == "--":
+			names = append(names, args[i+1:]...)
+		case a == "-v" || a == "--verbose":
+			verbose = true
+			continue
+		case a == "--all":
+			all = true
+			continue
+		case strings.HasPrefix(a, "-"):
+			return usageErr("down: unknown option %s", a)
+		default:
+			names = append(names, a)
+			continue
+		}
+		break
 	}
-	names := []string{args[0]}
-	if args[0] == "--all" {
+	if all == (len(names) > 0) {
+		return usageErr("down needs lab names or --all")
+	}
+	if all {
 		var err error
 		if names, err = journal.Labs(); err != nil {
 			return &exitError{code: 1, msg: err.Error()}
@@ -232,21 +257,19 @@ func cmdDown(args []string) error {
 		if len(names) == 0 {
 			fmt.Println("no labs")
 		}
-	} else if strings.HasPrefix(args[0], "-") {
-		return usageErr("down: unknown option %s", args[0])
 	}
-	var failed []string
+	failed := false
 	for _, name := range names {
-		if pid, held := journal.Holder(name); held && args[0] == "--all" {
+		if pid, held := journal.Holder(name); held && all {
 			fmt.Printf("lab %s: running (pid %d), left alone; it tears itself down when it ends\n", name, pid)
 			continue
 		}
-		if err := lab.Down(name, os.Stdout); err != nil {
+		if err := lab.Down(name, os.Stdout, verbose); err != nil {
 			fmt.Fprintf(os.Stderr, "nslua: down %s: %v\n", name, err)
-			failed = append(failed, name)
+			failed = true
 		}
 	}
-	if len(failed) > 0 {
+	if failed {
 		return &exitError{code: 1}
 	}
 	return nil

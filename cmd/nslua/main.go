@@ -24,7 +24,7 @@ const usage = `usage:
   nslua inspect [NAME...] [--json]                  what namespaces hold now
   nslua graph [LAB] [--format dot|mermaid]          the live topology as DOT or Mermaid
   nslua ls [--json]                                 labs that are up, and pinned namespaces
-  nslua down LAB | --all                            remove a kept or crashed lab
+  nslua down [-v] LAB... | --all                   remove kept or crashed labs
   nslua version
 `
 

@@ -20,6 +20,7 @@ type runOpts struct {
 	interactive bool // -i, or no script at all
 	keep        bool
 	lab         string
+	labSet      bool // --lab was given
 	args        []string
 }
 
@@ -39,11 +40,11 @@ func parseRunArgs(args []string) (*runOpts, error) {
 			if a == "-e" {
 				o.code, o.hasCode = args[1], true
 			} else {
-				o.lab = args[1]
+				o.lab, o.labSet = args[1], true
 			}
 			args = args[1:]
 		case strings.HasPrefix(a, "--lab="):
-			o.lab = strings.TrimPrefix(a, "--lab=")
+			o.lab, o.labSet = strings.TrimPrefix(a, "--lab="), true
 		case a == "--":
 			args = args[1:]
 			goto positional
@@ -65,6 +66,9 @@ positional:
 	}
 	if o.script == "" && !o.hasCode {
 		o.interactive = true
+	}
+	if o.labSet && o.lab == "" {
+		return nil, usageErr("--lab needs a name, not an empty string")
 	}
 	if o.lab == "" {
 		o.lab = defaultLabName(o)
