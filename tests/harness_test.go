@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -91,7 +92,18 @@ func leftovers(p string) []string {
 			left = append(left, "host link "+strings.TrimSuffix(f[1], ":"))
 		}
 	}
-	return left
+	return append(left, cgroupsOf(p)...)
+}
+
+// cgroupsOf lists the run cgroups of labs named with p (nslua-LAB-PID,
+// under the cgroup2 root of a unified or a hybrid host).
+func cgroupsOf(p string) []string {
+	var found []string
+	for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		m, _ := filepath.Glob(filepath.Join(root, "nslua-"+p+"*"))
+		found = append(found, m...)
+	}
+	return found
 }
 
 // forceRemove is the test's own safety net, independent of nslua.
@@ -110,6 +122,11 @@ func forceRemove(p string) {
 		for _, m := range matches {
 			os.RemoveAll(m)
 		}
+	}
+	for _, cg := range cgroupsOf(p) {
+		os.WriteFile(filepath.Join(cg, "cgroup.kill"), []byte("1"), 0)
+		time.Sleep(50 * time.Millisecond)
+		os.Remove(cg)
 	}
 	out, _ := exec.Command("ip", "-o", "link", "show").Output()
 	for _, line := range strings.Split(string(out), "\n") {

@@ -135,28 +135,48 @@ func TestTrustMemoryBomb(t *testing.T) {
 }
 
 // Item 9: what the run's processes leave, whatever their environment and
-// wherever they went, does not survive the teardown: a detached process
-// with an empty environment from an exec in the host namespace, one in a
-// namespace of its own (unshare -n), workers a daemon forks when SIGTERM
-// comes.
+// wherever they went, does not survive the teardown, nor `nslua down`
+// after kill -9: a detached process with an empty environment from an
+// exec in the host namespace, one in a namespace of its own (unshare -n),
+// workers a daemon forks when SIGTERM comes.
 func TestTrustDetachedProcessesStopped(t *testing.T) {
-	p := prefix(t)
-	cleanupPrefix(t, p)
-	secs := uniqueSleep()
-	killSleepers(t, secs)
-	script := writeScript(t, "detach.lua", fmt.Sprintf(`
+	for _, how := range []string{"teardown", "kill9"} {
+		t.Run(how, func(t *testing.T) {
+			p := prefix(t)
+			cleanupPrefix(t, p)
+			secs := uniqueSleep()
+			killSleepers(t, secs)
+			script := writeScript(t, "detach.lua", fmt.Sprintf(`
 local n = ns.add(%[1]q .. "a")
 ns.host():exec("setsid env -i sleep %[2]s >/dev/null 2>&1 < /dev/null &")
 n:exec("unshare -n setsid env -i sleep %[2]s >/dev/null 2>&1 < /dev/null &")
 n:spawn({"sh", "-c", "trap 'env -i sleep %[2]s & env -i sleep %[2]s & exit 0' TERM; while :; do sleep 0.05; done"})
 ns.sleep(0.3)
 print("ready")
+if arg[1] == "wait" then ns.wait() end
 `, p, secs))
-	out, stderr, code := run(t, "", "--lab", p+"-lab", script)
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s%s", code, out, stderr)
+			if how == "teardown" {
+				if out, stderr, code := run(t, "", "--lab", p+"-lab", script); code != 0 {
+					t.Fatalf("exit %d:\n%s%s", code, out, stderr)
+				}
+			} else {
+				r := startNslua(t, "ready", "--lab", p+"-lab", script, "wait")
+				r.waitReady()
+				if n := len(sleepers(secs)); n != 2 {
+					t.Errorf("%d detached sleepers before the kill, want 2", n)
+				}
+				r.signal(syscall.SIGKILL)
+				r.wait()
+				if out, stderr, code := run(t, "", "down", p+"-lab"); code != 0 {
+					t.Fatalf("down: exit %d:\n%s%s", code, out, stderr)
+				}
+			}
+			waitNoSleepers(t, "after the "+how, secs)
+			if left := cgroupsOf(p); len(left) > 0 {
+				t.Errorf("cgroups left: %v", left)
+			}
+		})
 	}
-	waitNoSleepers(t, "after the teardown", secs)
 }
 
 // Item 10: a host link renamed during the run is still removed, by the

@@ -109,23 +109,26 @@ func (n *Netns) start(cmd *exec.Cmd) error {
 	return w.Start(cmd)
 }
 
-// startJournaled starts cmd, recording the process in the journal.
-func (n *Netns) startJournaled(cmd *exec.Cmd) (*journal.Entry, error) {
+// startJournaled starts cmd in the run's cgroup, recording the process in
+// the journal. It returns the Cmd that runs (a copy of cmd, see
+// startInCgroup).
+func (n *Netns) startJournaled(cmd *exec.Cmd) (*exec.Cmd, *journal.Entry, error) {
 	n.lab.mu.Lock()
 	n.lab.started = true
 	n.lab.mu.Unlock()
 	e, err := n.lab.j.Add(journal.Entry{Kind: journal.KindProc, NsIno: n.Inode, NsPath: n.Path, Cmd: strings.Join(cmd.Args, " ")})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := n.start(cmd); err != nil {
+	cmd, err = n.lab.startInCgroup(cmd, n.start)
+	if err != nil {
 		n.lab.j.Gone(e)
-		return nil, err
+		return nil, nil, err
 	}
 	e.PID = cmd.Process.Pid
 	e.Start = startTime(e.PID)
 	n.lab.j.Done(e)
-	return e, nil
+	return cmd, e, nil
 }
 
 // Exec runs c to completion inside the namespace. A program that cannot be
@@ -141,7 +144,7 @@ func (n *Netns) Exec(ctx context.Context, c *Cmd) (*Result, error) {
 	if c.Stdin != "" {
 		cmd.Stdin = strings.NewReader(c.Stdin)
 	}
-	e, err := n.startJournaled(cmd)
+	cmd, e, err := n.startJournaled(cmd)
 	if err != nil {
 		return startFailure(c.Argv[0], err)
 	}
@@ -275,7 +278,7 @@ func (n *Netns) Spawn(c *Cmd, opts SpawnOptions) (*Proc, error) {
 	if c.Stdin != "" {
 		cmd.Stdin = strings.NewReader(c.Stdin)
 	}
-	e, err := n.startJournaled(cmd)
+	cmd, e, err := n.startJournaled(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}

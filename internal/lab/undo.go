@@ -70,9 +70,21 @@ func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
 	u.kind = journal.KindProc
 	u.stopProcesses(entries)
 	for _, e := range entries {
+		if e.Kind == journal.KindCgroup { // right after its processes
+			u.kind = e.Kind
+			if err := u.removeCgroup(e); err != nil {
+				u.fail(err)
+			} else if j != nil {
+				j.Gone(e)
+			}
+		}
+	}
+	for _, e := range entries {
 		var err error
 		u.kind = e.Kind
 		switch e.Kind {
+		case journal.KindCgroup:
+			continue
 		case journal.KindLink:
 			err = u.removeLink(e)
 		case journal.KindEtcFile:
@@ -101,6 +113,7 @@ func (u *undoer) summary() string {
 		{journal.KindLink, "link", "links"}, {journal.KindProc, "process", "processes"},
 		{journal.KindEtcFile, "/etc/netns file", "/etc/netns files"},
 		{journal.KindEtcDir, "/etc/netns directory", "/etc/netns directories"},
+		{journal.KindCgroup, "cgroup", "cgroups"},
 	} {
 		switch n := u.counts[k.kind]; n {
 		case 0:
@@ -137,6 +150,14 @@ func (u *undoer) stopProcesses(entries []*journal.Entry) {
 			victims = append(victims, victim{e.PID, e.Start, true, e.Cmd})
 		case e.Kind == journal.KindNetns && e.Inode != 0:
 			owned[e.Inode] = e.Name
+		}
+	}
+	if u.runNs == 0 { // all of the run's processes, not one namespace's
+		for _, v := range cgroupVictims(entries) {
+			if !seen[v.pid] {
+				seen[v.pid] = true
+				victims = append(victims, v)
+			}
 		}
 	}
 	for _, pid := range markedPids(u.run, u.runNs) {
