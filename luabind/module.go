@@ -219,6 +219,9 @@ func (rt *Runtime) nsSleep(L *lua.LState) int {
 	select {
 	case <-time.After(d):
 	case <-ctxOf(L).Done():
+		if err := ctxOf(L).Err(); IsStop(err) {
+			c.raise("interrupted: %v", err)
+		}
 		c.raise("interrupted")
 	}
 	return 0

@@ -221,6 +221,7 @@ func (r *Run) pcall(ctx context.Context, fn *lua.LFunction, args []lua.LValue) e
 	done := make(chan error, 1)
 	go func() {
 		L := r.L
+		prev := L.Context() // a call from os.exit is nested in another
 		L.SetContext(ctx)
 		top := L.GetTop()
 		L.Push(fn)
@@ -229,7 +230,11 @@ func (r *Run) pcall(ctx context.Context, fn *lua.LFunction, args []lua.LValue) e
 		}
 		err := L.PCall(len(args), 0, nil)
 		L.SetTop(top)
-		L.RemoveContext()
+		if prev != nil {
+			L.SetContext(prev)
+		} else {
+			L.RemoveContext()
+		}
 		done <- err
 	}()
 	select {
