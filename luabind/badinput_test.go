@@ -13,8 +13,6 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
-
-	"github.com/nslua/nslua/internal/lab"
 )
 
 // biPrefix is a name prefix unique to one test: "t" and 6 hex digits,
@@ -30,8 +28,7 @@ func biPrefix() string {
 // the test if anything named with the prefix is left.
 type biLab struct {
 	L      *lua.LState
-	rt     *Runtime
-	lab    *lab.Lab
+	run    *Run
 	prefix string
 }
 
@@ -41,28 +38,20 @@ func startBiLab(t testing.TB) *biLab {
 		t.Skip("needs root: the bindings are tested against a real lab")
 	}
 	p := biPrefix()
-	l, err := lab.Start(p+"-lab", "", io.Discard)
+	r, err := StartRun(RunOptions{Lab: p + "-lab", Log: io.Discard, Out: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	L := lua.NewState()
-	rt := New(l)
-	rt.Out = io.Discard
-	rt.Open(L)
-	L.SetGlobal("P", lua.LString(p))
-	b := &biLab{L: L, rt: rt, lab: l, prefix: p}
+	r.L.SetGlobal("P", lua.LString(p))
+	b := &biLab{L: r.L, run: r, prefix: p}
 	t.Cleanup(func() { b.close(t) })
 	return b
 }
 
 func (b *biLab) close(t testing.TB) {
-	for _, err := range b.rt.RunDefers(b.L) {
-		t.Errorf("defer: %v", err)
-	}
-	if errs := b.lab.Close(); len(errs) > 0 {
+	if errs := b.run.Close(); len(errs) > 0 {
 		t.Errorf("teardown: %v", errs)
 	}
-	b.L.Close()
 	if left := biLeftovers(b.prefix); len(left) > 0 {
 		t.Errorf("left behind: %s", strings.Join(left, ", "))
 		biForceRemove(b.prefix)

@@ -53,7 +53,8 @@ var Docs = []Doc{
 	{Section: secNs, Name: "ns.wait", Sig: "ns.wait()",
 		Text: "Block until SIGINT or SIGTERM (keep the lab up while you look at it); then the script goes on to its end and teardown."},
 	{Section: secNs, Name: "ns.defer", Sig: "ns.defer(fn)",
-		Text: "Register fn to run at teardown, before the built-in steps; the newest runs first. An error in one is reported and the others still run."},
+		Text: "Register fn to run at teardown, before the built-in steps; the newest runs first. An error in one is reported, the others still run and the exit status is 1. " +
+			"Each has 10 s: one still running then is stopped (a loop, ns.sleep, exec, wait) and the next runs; a signal during the teardown stops the one running and skips the rest."},
 	{Section: secNs, Name: "ns.sleep", Sig: "ns.sleep(seconds)", Extra: true,
 		Text: "Sleep; Ctrl-C in the REPL interrupts it."},
 	{Section: secNs, Name: "ns.clock", Sig: "ns.clock() -> seconds", Extra: true,
@@ -70,7 +71,7 @@ var Docs = []Doc{
 	{Section: secNetns, Name: "Netns:exec", Sig: "n:exec(cmd [, opts]) -> {code=, stdout=, stderr=, signal=, timeout=}",
 		Text: "Run and wait, inside the namespace, with /etc/netns/NAME bound over /etc (see README: /etc binding). cmd is an argv table {\"ip\",\"addr\"} or a string run by /bin/sh -c. " +
 			"opts: env (table, added to the environment), dir, stdin (string), timeout (seconds; then the process group is killed and the result has timeout=true, code 137, signal=\"SIGKILL\"), " +
-			"check=true (raise when code ~= 0). A missing program gives code 127 and says which Debian package has it. Raises only for bad arguments or an unusable namespace."},
+			"check=true (raise when code ~= 0). A missing program gives code 127 and says which Debian package has it; one that cannot run, 126. Raises for bad arguments (an env name with '=', a dir that is not there) and an unusable namespace (its pin deleted), saying which."},
 	{Section: secNetns, Name: "Netns:spawn", Sig: "n:spawn(cmd [, opts]) -> Proc",
 		Text: "Start a long-running process (a daemon) like exec, in its own process group, output to a log file (default /run/nslua/LAB/logs/; opts.log = a file name, put there, or a path inside /run/nslua/LAB: anything else, .. and symlinks are refused, so a log never lands outside the lab). " +
 			"opts.ready = \"lua pattern\" waits until a log line matches (opts.ready_timeout, default 10 s) and raises, quoting the log's last lines, if the process dies or time runs out first. " +

@@ -93,7 +93,7 @@ func fuzzSweep(f *testing.F, base string) {
 		f.Logf("sweep: labs of workers that were stopped before their teardown: %v", labs)
 	}
 	for _, dir := range labs {
-		if err := lab.Down(filepath.Base(dir), io.Discard); err != nil {
+		if err := lab.Down(filepath.Base(dir), io.Discard, false); err != nil {
 			f.Logf("sweep: %v", err)
 		}
 	}
@@ -134,16 +134,13 @@ func newFuzzEnv(prefix string) (*fuzzEnv, error) {
 
 // build starts the lab and makes the objects the calls aim at.
 func (e *fuzzEnv) build() error {
-	l, err := lab.Start(e.prefix+"-lab", "", io.Discard)
+	r, err := StartRun(RunOptions{Lab: e.prefix + "-lab", Log: io.Discard, Out: io.Discard})
 	if err != nil {
 		return err
 	}
-	L := lua.NewState()
-	rt := New(l)
-	rt.Out = io.Discard
-	rt.Open(L)
+	L := r.L
 	L.SetGlobal("P", lua.LString(e.prefix))
-	e.b = &biLab{L: L, rt: rt, lab: l, prefix: e.prefix}
+	e.b = &biLab{L: L, run: r, prefix: e.prefix}
 	err = L.DoString(`
 		n = ns.add(P .. "a")
 		m = ns.add(P .. "b")
@@ -164,7 +161,7 @@ func (e *fuzzEnv) build() error {
 	e.procs = []*lua.LUserData{get("pr")}
 	e.funcs = []lua.LValue{L.GetGlobal("noop"), L.GetGlobal("boom"), L.GetGlobal("print")}
 	e.entries = fuzzEntries(L)
-	e.dict = fuzzDict(e.prefix, l.Dir)
+	e.dict = fuzzDict(e.prefix, r.Lab.Dir)
 	return nil
 }
 
@@ -543,9 +540,15 @@ func (e *fuzzEnv) close() error {
 	if e.b == nil {
 		return nil
 	}
-	e.b.rt.RunDefers(e.b.L) // the fuzz registers functions that raise
-	errs := e.b.lab.Close()
-	e.b.L.Close()
+	// The fuzz registers ns.defer functions that raise: those errors are
+	// expected, the teardown's are not.
+	var errs []error
+	for _, err := range e.b.run.Close() {
+		var de *deferError
+		if !errors.As(err, &de) {
+			errs = append(errs, err)
+		}
+	}
 	e.b = nil
 	if len(errs) > 0 {
 		return fmt.Errorf("fuzz lab teardown: %v", errors.Join(errs...))

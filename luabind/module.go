@@ -224,26 +224,15 @@ func (rt *Runtime) nsDefer(L *lua.LState) int {
 	return 0
 }
 
-// RunDefers calls the functions given to ns.defer, newest first; an error
-// in one is reported and the others still run.
-func (rt *Runtime) RunDefers(L *lua.LState) []error {
-	var errs []error
-	for i := len(rt.defers) - 1; i >= 0; i-- {
-		L.Push(rt.defers[i])
-		if err := L.PCall(0, 0, nil); err != nil {
-			errs = append(errs, fmt.Errorf("ns.defer function: %w", err))
-		}
-	}
-	rt.defers = nil
-	return errs
-}
-
 func (rt *Runtime) nsSleep(L *lua.LState) int {
 	c := newCall(L, "ns.sleep", 1)
 	d := c.seconds(c.num(1, "seconds"), "seconds")
 	select {
 	case <-time.After(d):
 	case <-ctxOf(L).Done():
+		if err := ctxOf(L).Err(); IsStop(err) {
+			c.raise("interrupted: %v", err)
+		}
 		c.raise("interrupted")
 	}
 	return 0

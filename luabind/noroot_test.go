@@ -9,7 +9,6 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/nslua/nslua/internal/journal"
-	"github.com/nslua/nslua/internal/lab"
 )
 
 // objectRef finds the calls of badCalls that aim at an object which only a
@@ -34,17 +33,13 @@ func TestBadArgumentsWithoutRoot(t *testing.T) {
 	old := journal.BaseDir
 	journal.BaseDir = t.TempDir()
 	defer func() { journal.BaseDir = old }()
-	l, err := lab.Start("noroot", "", io.Discard)
+	r, err := StartRun(RunOptions{Lab: "noroot", Log: io.Discard, Out: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	L := lua.NewState()
-	defer L.Close()
-	rt := New(l)
-	rt.Out = io.Discard
-	rt.Open(L)
-	b := &biLab{L: L, rt: rt, lab: l, prefix: biPrefix()}
+	defer r.Close()
+	L := r.L
+	b := &biLab{L: L, run: r, prefix: biPrefix()}
 	L.SetGlobal("P", lua.LString(b.prefix))
 	b.must(t, `BIG = string.rep("x", 2^20); BAD = "\255\254\192"; NUL = "a\0b"`)
 	ran := 0

@@ -15,10 +15,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/nslua/nslua/internal/lab"
+	"github.com/nslua/nslua/internal/repl"
 	"github.com/nslua/nslua/luabind"
 )
 
@@ -98,7 +99,18 @@ func leftovers(p string) []string {
 			left = append(left, "host link "+strings.TrimSuffix(f[1], ":"))
 		}
 	}
-	return left
+	return append(left, cgroupsOf(p)...)
+}
+
+// cgroupsOf lists the run cgroups of labs named with p (nslua-LAB-PID,
+// under the cgroup2 root of a unified or a hybrid host).
+func cgroupsOf(p string) []string {
+	var found []string
+	for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		m, _ := filepath.Glob(filepath.Join(root, "nslua-"+p+"*"))
+		found = append(found, m...)
+	}
+	return found
 }
 
 // forceRemove is the test's own safety net, independent of nslua.
@@ -117,6 +129,11 @@ func forceRemove(p string) {
 		for _, m := range matches {
 			os.RemoveAll(m)
 		}
+	}
+	for _, cg := range cgroupsOf(p) {
+		os.WriteFile(filepath.Join(cg, "cgroup.kill"), []byte("1"), 0)
+		time.Sleep(50 * time.Millisecond)
+		os.Remove(cg)
 	}
 	out, _ := exec.Command("ip", "-o", "link", "show").Output()
 	for _, line := range strings.Split(string(out), "\n") {
@@ -171,39 +188,22 @@ func luaTestNames(t *testing.T, file, src string) []string {
 func runLuaTest(t *testing.T, file, src, name string) {
 	p := prefix(t)
 	cleanupPrefix(t, p)
-	l, err := lab.Start(p+"-lab", file, io.Discard)
+	r, err := luabind.StartRun(luabind.RunOptions{
+		Lab: p + "-lab", Script: file, ScriptDir: filepath.Dir(file), Log: io.Discard, Out: io.Discard,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	L := lua.NewState()
-	rt := luabind.New(l)
-	rt.ScriptDir = filepath.Dir(file)
-	rt.Out = io.Discard
-	rt.Open(L)
-	tt := luaT(L, t, p)
-	fn, err := L.Load(strings.NewReader(src), file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	L.Push(fn)
-	runErr := L.PCall(0, 0, nil)
+	tt := luaT(r.L, t, p)
+	runErr := r.DoString(src, file, nil)
 	if runErr == nil {
-		L.Push(L.GetGlobal(name))
-		L.Push(tt)
-		runErr = L.PCall(1, 0, nil)
+		runErr = r.Call(r.L.GetGlobal(name).(*lua.LFunction), tt)
 	}
-	for _, err := range rt.RunDefers(L) {
-		t.Errorf("defer: %v", err)
-	}
-	if errs := l.Close(); len(errs) > 0 {
+	if errs := r.Close(); len(errs) > 0 {
 		t.Errorf("teardown: %v", errs)
 	}
-	L.Close()
 	if runErr != nil {
-		msg := runErr.Error()
-		if apiErr, ok := runErr.(*lua.ApiError); ok {
-			msg = apiErr.Object.String()
-		}
+		msg := repl.ErrorMessage(runErr)
 		if strings.Contains(msg, "SKIP: ") {
 			t.Skip(msg[strings.Index(msg, "SKIP: ")+6:])
 		}

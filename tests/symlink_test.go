@@ -28,25 +28,17 @@ type symLab struct {
 
 func newSymLab(t *testing.T, p string) *symLab {
 	t.Helper()
-	l, err := lab.Start(p+"-lab", "", io.Discard)
+	r, err := luabind.StartRun(luabind.RunOptions{Lab: p + "-lab", Log: io.Discard, Out: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	L := lua.NewState()
-	rt := luabind.New(l)
-	rt.Out = io.Discard
-	rt.Open(L)
-	L.SetGlobal("P", lua.LString(p))
+	r.L.SetGlobal("P", lua.LString(p))
 	t.Cleanup(func() {
-		for _, err := range rt.RunDefers(L) {
-			t.Errorf("defer: %v", err)
-		}
-		if errs := l.Close(); len(errs) > 0 {
+		if errs := r.Close(); len(errs) > 0 {
 			t.Errorf("teardown: %v", errs)
 		}
-		L.Close()
 	})
-	return &symLab{L: L, lab: l}
+	return &symLab{L: r.L, lab: r.Lab}
 }
 
 // run runs a chunk that must succeed.

@@ -77,16 +77,29 @@ func parseLsArgs(args []string) (asJSON bool, err error) {
 }
 
 // parseDownArgs reads `down LAB` or `down --all`.
-func parseDownArgs(args []string) (name string, all bool, err error) {
-	switch {
-	case len(args) != 1:
-		return "", false, usageErr("down needs a lab name or --all")
-	case args[0] == "--all":
-		return "", true, nil
-	case strings.HasPrefix(args[0], "-"):
-		return "", false, usageErr("down: unknown option %s", args[0])
+func parseDownArgs(args []string) (names []string, all, verbose bool, err error) {
+	for i, a := range args {
+		switch {
+		case a == "--":
+			names = append(names, args[i+1:]...)
+		case a == "-v" || a == "--verbose":
+			verbose = true
+			continue
+		case a == "--all":
+			all = true
+			continue
+		case strings.HasPrefix(a, "-"):
+			return nil, false, false, usageErr("down: unknown option %s", a)
+		default:
+			names = append(names, a)
+			continue
+		}
+		break
 	}
-	return args[0], false, nil
+	if all == (len(names) > 0) {
+		return nil, false, false, usageErr("down needs lab names or --all")
+	}
+	return names, all, verbose, nil
 }
 
 // parseNoArgs refuses any argument to a command that takes none.

@@ -147,21 +147,24 @@ func TestParseLsArgs(t *testing.T) {
 }
 
 func TestParseDownArgs(t *testing.T) {
-	if name, all, err := parseDownArgs([]string{"lab1"}); err != nil || all || name != "lab1" {
-		t.Errorf("down lab1: %q %v %v", name, all, err)
+	if names, all, v, err := parseDownArgs([]string{"lab1", "lab2"}); err != nil || all || v || strings.Join(names, ",") != "lab1,lab2" {
+		t.Errorf("down lab1 lab2: %q %v %v %v", names, all, v, err)
 	}
-	if name, all, err := parseDownArgs([]string{"--all"}); err != nil || !all || name != "" {
-		t.Errorf("down --all: %q %v %v", name, all, err)
+	if names, all, v, err := parseDownArgs([]string{"-v", "--all"}); err != nil || !all || !v || names != nil {
+		t.Errorf("down -v --all: %q %v %v %v", names, all, v, err)
+	}
+	if names, _, _, err := parseDownArgs([]string{"--", "-x"}); err != nil || len(names) != 1 || names[0] != "-x" {
+		t.Errorf("down -- -x: %q %v", names, err)
 	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{nil, "down needs a lab name or --all"},
-		{[]string{"a", "b"}, "down needs a lab name or --all"},
+		{nil, "down needs lab names or --all"},
+		{[]string{"a", "--all"}, "down needs lab names or --all"},
 		{[]string{"--force"}, "down: unknown option --force"},
 	} {
-		_, _, err := parseDownArgs(c.args)
+		_, _, _, err := parseDownArgs(c.args)
 		wantUsage(t, fmt.Sprintf("down %q", c.args), err, c.want)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/nslua/nslua/internal/inspect"
@@ -85,12 +87,12 @@ func cmdGraph(args []string) error {
 	opts := ownerOpts()
 	infos, err := inspect.All(opts)
 	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
+		return &exitError{code: 1, msg: "graph: " + sys.NeedRoot(err).Error()}
 	}
 	var host *inspect.Info
 	if labName == "" {
 		if host, err = inspect.Host(opts); err != nil {
-			return &exitError{code: 1, msg: err.Error()}
+			return &exitError{code: 1, msg: "graph: " + sys.NeedRoot(err).Error()}
 		}
 	} else {
 		infos = labOnly(infos, labName)
@@ -174,12 +176,15 @@ func listLabs() ([]labSummary, []string, error) {
 	return labs, free, nil
 }
 
+// cmdDown removes kept or crashed labs. It ignores SIGPIPE, so that
+// `nslua down LAB | head -1` finishes the removal: a write to a closed
+// pipe fails, and nothing it prints matters to the undo.
 func cmdDown(args []string) error {
-	name, all, err := parseDownArgs(args)
+	signal.Ignore(syscall.SIGPIPE)
+	names, all, verbose, err := parseDownArgs(args)
 	if err != nil {
 		return err
 	}
-	names := []string{name}
 	if all {
 		if names, err = journal.Labs(); err != nil {
 			return &exitError{code: 1, msg: err.Error()}
@@ -188,18 +193,18 @@ func cmdDown(args []string) error {
 			fmt.Println("no labs")
 		}
 	}
-	var failed []string
+	failed := false
 	for _, name := range names {
 		if pid, held := journal.Holder(name); held && all {
 			fmt.Printf("lab %s: running (pid %d), left alone; it tears itself down when it ends\n", name, pid)
 			continue
 		}
-		if err := lab.Down(name, os.Stdout); err != nil {
+		if err := lab.Down(name, os.Stdout, verbose); err != nil {
 			fmt.Fprintf(os.Stderr, "nslua: down %s: %v\n", name, err)
-			failed = append(failed, name)
+			failed = true
 		}
 	}
-	if len(failed) > 0 {
+	if failed {
 		return &exitError{code: 1}
 	}
 	return nil

@@ -27,7 +27,7 @@ const usage = `usage:
   nslua test [PATH...] [--run RE] [-j N] [--junit F] [--tap] [--keep-failed] [-v] [--timeout S]
                                                     run the *_test.lua files' tests, each in its own lab
   nslua ls [--json]                                 labs that are up, and pinned namespaces
-  nslua down LAB | --all                            remove a kept or crashed lab
+  nslua down [-v] LAB... | --all                   remove kept or crashed labs
   nslua version
 `
 

@@ -6,9 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
-
-	"github.com/nslua/nslua/internal/lab"
+	"github.com/nslua/nslua/internal/repl"
 	"github.com/nslua/nslua/luabind"
 )
 
@@ -37,12 +35,12 @@ func (r testReport) send() {
 
 // runTestChild runs, after the file's main chunk has defined its tests,
 // what the runner asked for: the list of tests or one of them.
-func runTestChild(L *lua.LState, rt *luabind.Runtime, o *runOpts, l *lab.Lab, chunkErr error) {
+func runTestChild(r *luabind.Run, o *runOpts, chunkErr error) {
 	if chunkErr != nil {
-		testReport{Status: "error", Message: luaErrorMessage(chunkErr, l)}.send()
+		testReport{Status: "error", Message: repl.ErrorMessage(chunkErr)}.send()
 		return
 	}
-	tests := rt.Tests(L)
+	tests := r.RT.Tests(r.L)
 	if o.testList {
 		r := testReport{Tests: []string{}}
 		for _, t := range tests {
@@ -53,28 +51,27 @@ func runTestChild(L *lua.LState, rt *luabind.Runtime, o *runOpts, l *lab.Lab, ch
 	}
 	for _, t := range tests {
 		if t.Name == o.testRun {
-			runOneTest(L, rt, t, o, l)
+			runOneTest(r, t, o)
 			return
 		}
 	}
 	testReport{Status: "error", Message: "no test named " + o.testRun + " in " + o.script}.send()
 }
 
-func runOneTest(L *lua.LState, rt *luabind.Runtime, t luabind.Test, o *runOpts, l *lab.Lab) {
+func runOneTest(r *luabind.Run, t luabind.Test, o *runOpts) {
 	start := time.Now()
-	L.Push(t.Fn)
-	err := L.PCall(0, 0, nil)
-	r := testReport{Status: "pass", Duration: time.Since(start).Seconds()}
+	err := r.Call(t.Fn)
+	rep := testReport{Status: "pass", Duration: time.Since(start).Seconds()}
 	if err != nil {
-		if status, msg, ok := rt.Marked(err); ok {
-			r.Status, r.Message = status, msg
+		if status, msg, ok := r.RT.Marked(err); ok {
+			rep.Status, rep.Message = status, msg
 		} else {
-			r.Status, r.Message = "error", luaErrorMessage(err, l)
+			rep.Status, rep.Message = "error", repl.ErrorMessage(err)
 		}
 	}
-	if (r.Status == "fail" || r.Status == "error") && o.testKeepFailed {
-		l.Keep()
-		r.Kept = true
+	if (rep.Status == "fail" || rep.Status == "error") && o.testKeepFailed {
+		r.Lab.Keep()
+		rep.Kept = true
 	}
-	r.send()
+	rep.send()
 }

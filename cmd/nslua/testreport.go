@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 var statusWord = map[string]string{"pass": "ok", "fail": "FAIL", "error": "ERROR", "skip": "skip"}
@@ -72,7 +73,11 @@ func (r *testRunner) summary(all []*testCase) error {
 		fmt.Printf("%d passed, %d failed, %d skipped\n", n["pass"], n["fail"]+n["error"], n["skip"])
 	}
 	if sig := r.got; sig != nil {
-		return &exitError{code: exitCodeFor(sig), msg: fmt.Sprintf("test: %v: stopped, the running tests' labs torn down", sig)}
+		code := 1
+		if s, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+		return &exitError{code: code, msg: fmt.Sprintf("test: %v: stopped, the running tests' labs torn down", sig)}
 	}
 	if n["fail"]+n["error"] > 0 {
 		return &exitError{code: 1}

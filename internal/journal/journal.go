@@ -112,6 +112,8 @@ func ValidateLabName(name string) error {
 		return errors.New("lab name is longer than 200 bytes")
 	case strings.ContainsAny(name, "/\x00"), name == ".", name == "..", strings.HasPrefix(name, "."):
 		return fmt.Errorf("lab name %q is not a plain file name", name)
+	case strings.HasPrefix(name, "-"):
+		return fmt.Errorf("lab name %q starts with '-': it would read as an option", name)
 	}
 	return nil
 }

@@ -50,6 +50,8 @@ type Lab struct {
 	closed   bool
 	runID    string // marks every process this run starts (RunEnv)
 	started  bool   // a process was started: teardown looks for runID
+	cg       *runCgroup
+	cgTried  bool // the cgroup was made, or could not be
 	seq      int
 }
 
@@ -194,6 +196,7 @@ func (l *Lab) Close() []error {
 	kept := l.kept
 	nss := l.allNetns()
 	l.mu.Unlock()
+	defer l.releaseCgroup()
 
 	if kept {
 		l.protectKept(nss)

@@ -153,14 +153,14 @@ func TestDownUndoesACrashedRun(t *testing.T) {
 		t.Errorf("Owners = %v", owners)
 	}
 	var out strings.Builder
-	if err := Down(p, &out); err != nil {
+	if err := Down(p, &out, true); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "removed namespace "+p+"a") {
 		t.Errorf("down said %q", out.String())
 	}
 	wantNoPins(t, p)
-	if err := Down(p, io.Discard); err != nil {
-		t.Errorf("Down twice: %v", err)
+	if err := Down(p, io.Discard, false); !errors.Is(err, ErrNoLab) {
+		t.Errorf("Down twice: %v, want ErrNoLab (harmless, and a typo is noticed)", err)
 	}
 }

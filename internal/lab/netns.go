@@ -382,7 +382,7 @@ func (n *Netns) Delete() error {
 		n.cutVeths()
 	}
 	n.release()
-	errs := (&undoer{log: l.Log, run: l.markerIfStarted(), runNs: n.Inode}).undo(mine, l)
+	errs := (&undoer{log: l.Log, run: l.markerIfStarted(), runNs: n.Inode}).undo(mine, l.j)
 	if n.entry == nil { // opened, not created or pinned by us: the user asked
 		if err := nsfs.Unpin(n.Name); err != nil {
 			errs = append(errs, err)

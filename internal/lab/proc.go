@@ -53,6 +53,25 @@ func (c *Cmd) check() error {
 			return errors.New("command argument contains a NUL byte")
 		}
 	}
+	for k, v := range c.Env {
+		switch {
+		case k == "":
+			return errors.New("env: empty variable name")
+		case strings.ContainsAny(k, "=\x00"):
+			return fmt.Errorf("env: variable name %q contains '=' or a NUL byte", k)
+		case strings.ContainsRune(v, 0):
+			return fmt.Errorf("env: value of %s contains a NUL byte", k)
+		}
+	}
+	if c.Dir != "" {
+		// Checked here: the child's own chdir failure would look like a
+		// missing program.
+		if info, err := os.Stat(c.Dir); err != nil {
+			return fmt.Errorf("dir %s: %w", c.Dir, errors.Unwrap(err))
+		} else if !info.IsDir() {
+			return fmt.Errorf("dir %s: not a directory", c.Dir)
+		}
+	}
 	return nil
 }
 
@@ -91,23 +110,26 @@ func (n *Netns) start(cmd *exec.Cmd) error {
 	return w.Start(cmd)
 }
 
-// startJournaled starts cmd, recording the process in the journal.
-func (n *Netns) startJournaled(cmd *exec.Cmd) (*journal.Entry, error) {
+// startJournaled starts cmd in the run's cgroup, recording the process in
+// the journal. It returns the Cmd that runs (a copy of cmd, see
+// startInCgroup).
+func (n *Netns) startJournaled(cmd *exec.Cmd) (*exec.Cmd, *journal.Entry, error) {
 	n.lab.mu.Lock()
 	n.lab.started = true
 	n.lab.mu.Unlock()
 	e, err := n.lab.j.Add(journal.Entry{Kind: journal.KindProc, NsIno: n.Inode, NsPath: n.Path, Cmd: strings.Join(cmd.Args, " ")})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := n.start(cmd); err != nil {
+	cmd, err = n.lab.startInCgroup(cmd, n.start)
+	if err != nil {
 		n.lab.j.Gone(e)
-		return nil, err
+		return nil, nil, err
 	}
 	e.PID = cmd.Process.Pid
 	e.Start = sys.StartTime(e.PID)
 	n.lab.j.Done(e)
-	return e, nil
+	return cmd, e, nil
 }
 
 // Exec runs c to completion inside the namespace. A program that cannot be
@@ -123,7 +145,7 @@ func (n *Netns) Exec(ctx context.Context, c *Cmd) (*Result, error) {
 	if c.Stdin != "" {
 		cmd.Stdin = strings.NewReader(c.Stdin)
 	}
-	e, err := n.startJournaled(cmd)
+	cmd, e, err := n.startJournaled(cmd)
 	if err != nil {
 		return startFailure(c.Argv[0], err)
 	}
@@ -151,15 +173,21 @@ func (n *Netns) Exec(ctx context.Context, c *Cmd) (*Result, error) {
 	return res, nil
 }
 
+// startFailure turns a failure to execute the program itself into a
+// shell's status: 127 when it is not there, 126 when it cannot run. Any
+// other failure (the namespace's pin gone, an /etc/netns entry that
+// vanished) is an error that says what it is.
 func startFailure(prog string, err error) (*Result, error) {
 	var pathErr *os.PathError
 	switch {
-	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, exec.ErrNotFound):
 		return &Result{Code: 127, Stderr: notInstalled(prog).Error() + "\n"}, nil
-	case errors.As(err, &pathErr), errors.Is(err, os.ErrPermission):
-		return &Result{Code: 126, Stderr: fmt.Sprintf("%s: %v\n", prog, err)}, nil
+	case !errors.As(err, &pathErr) || pathErr.Op != "fork/exec":
+		return nil, err
+	case errors.Is(pathErr.Err, unix.ENOENT):
+		return &Result{Code: 127, Stderr: notInstalled(prog).Error() + "\n"}, nil
 	}
-	return nil, err
+	return &Result{Code: 126, Stderr: fmt.Sprintf("%s: %v\n", prog, pathErr.Err)}, nil
 }
 
 func resultOf(ps *os.ProcessState) *Result {
@@ -231,7 +259,7 @@ func (n *Netns) Spawn(c *Cmd, opts SpawnOptions) (*Proc, error) {
 	if c.Stdin != "" {
 		cmd.Stdin = strings.NewReader(c.Stdin)
 	}
-	e, err := n.startJournaled(cmd)
+	cmd, e, err := n.startJournaled(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", c.Argv[0], err)
 	}

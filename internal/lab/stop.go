@@ -32,6 +32,14 @@ func (u *undoer) stopProcesses(entries []*journal.Entry) {
 			owned[e.Inode] = e.Name
 		}
 	}
+	if u.runNs == 0 { // all of the run's processes, not one namespace's
+		for _, v := range cgroupVictims(entries) {
+			if !seen[v.pid] {
+				seen[v.pid] = true
+				victims = append(victims, v)
+			}
+		}
+	}
 	for _, pid := range markedPids(u.run, u.runNs) {
 		if !seen[pid] {
 			seen[pid] = true

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -19,13 +21,26 @@ type undoer struct {
 	run     string // the NSLUA_RUN marker of the run's processes ("" = none)
 	runNs   uint64 // only marked processes in this namespace (0 = anywhere)
 	log     io.Writer
-	verbose bool // say what was removed (down), not only what failed
+	verbose bool // say each thing removed (down -v), not only what failed
 	errs    []error
+	kind    journal.Kind         // the kind of entry being undone, for counting
+	counts  map[journal.Kind]int // things removed, by kind
 }
 
+// did reports a step. "removed ..." and "stopped/killed pid ..." are
+// counted by kind and printed only when verbose; anything else ("left ...:
+// it is not ours") is always worth saying.
 func (u *undoer) did(format string, args ...any) {
-	if u.verbose {
-		fmt.Fprintf(u.log, "  "+format+"\n", args...)
+	msg := fmt.Sprintf(format, args...)
+	counted := strings.HasPrefix(msg, "removed ") || strings.HasPrefix(msg, "stopped pid ")
+	if counted {
+		if u.counts == nil {
+			u.counts = map[journal.Kind]int{}
+		}
+		u.counts[u.kind]++
+	}
+	if u.verbose || !counted && !strings.HasPrefix(msg, "killed pid ") {
+		fmt.Fprintf(u.log, "  %s\n", msg)
 	}
 }
 
@@ -38,18 +53,33 @@ func (u *undoer) fail(err error) {
 // once (everything else may be in use by them), then the rest in reverse
 // order of creation.
 func undoAll(entries []*journal.Entry, l *Lab, log io.Writer) []error {
-	u := &undoer{log: log}
-	if l != nil {
-		u.run = l.markerIfStarted()
-	}
-	return u.undo(entries, l)
+	u := &undoer{log: log, run: l.markerIfStarted()}
+	return u.undo(entries, l.j)
 }
 
-func (u *undoer) undo(entries []*journal.Entry, l *Lab) []error {
+// undo removes entries, marking each gone in j (nil: none) as soon as it
+// is: a teardown or down cut short never redoes a step. A step that finds
+// what it would remove already gone (a backup restored by a down that was
+// killed before it wrote so) counts as done.
+func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
+	u.kind = journal.KindProc
 	u.stopProcesses(entries)
 	for _, e := range entries {
+		if e.Kind == journal.KindCgroup { // right after its processes
+			u.kind = e.Kind
+			if err := u.removeCgroup(e); err != nil {
+				u.fail(err)
+			} else if j != nil {
+				j.Gone(e)
+			}
+		}
+	}
+	for _, e := range entries {
 		var err error
+		u.kind = e.Kind
 		switch e.Kind {
+		case journal.KindCgroup:
+			continue
 		case journal.KindLink:
 			err = u.removeLink(e)
 		case journal.KindEtcFile:
@@ -59,20 +89,61 @@ func (u *undoer) undo(entries []*journal.Entry, l *Lab) []error {
 		case journal.KindNetns, journal.KindPin:
 			err = u.unpin(e)
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			u.fail(err)
 			continue
 		}
-		if l != nil && e.Kind != journal.KindProc {
-			l.j.Gone(e)
+		if j != nil {
+			j.Gone(e)
 		}
 	}
 	return u.errs
 }
 
+// summary is one line of what was removed: "removed 3 namespaces, 2 links".
+func (u *undoer) summary() string {
+	var parts []string
+	for _, k := range []struct {
+		kind      journal.Kind
+		one, many string
+	}{
+		{journal.KindNetns, "namespace", "namespaces"}, {journal.KindPin, "pin", "pins"},
+		{journal.KindLink, "link", "links"}, {journal.KindProc, "process", "processes"},
+		{journal.KindEtcFile, "/etc/netns file", "/etc/netns files"},
+		{journal.KindEtcDir, "/etc/netns directory", "/etc/netns directories"},
+		{journal.KindCgroup, "cgroup", "cgroups"},
+	} {
+		switch n := u.counts[k.kind]; n {
+		case 0:
+		case 1:
+			parts = append(parts, "1 "+k.one)
+		default:
+			parts = append(parts, fmt.Sprintf("%d %s", n, k.many))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing was left to remove"
+	}
+	return "removed " + strings.Join(parts, ", ")
+}
+
 func (u *undoer) unpin(e *journal.Entry) error {
 	path := nsfs.PinPath(e.Name)
-	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+	info, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err == nil && !nsfs.IsPinned(path) {
+		// Not mounted: the empty file of an unpin (or an add) cut short
+		// between its steps; `ip netns add NAME` would fail on it.
+		if !info.Mode().IsRegular() || info.Size() != 0 {
+			u.did("left %s: not an empty file", path)
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		u.did("removed namespace %s (the empty file of an unfinished unpin)", e.Name)
 		return nil
 	}
 	if e.Done {
@@ -88,6 +159,11 @@ func (u *undoer) unpin(e *journal.Entry) error {
 	return nil
 }
 
+// removeLink finds the link by the index it was given, in the namespace
+// it was made in (checked by inode): `ip link set NAME name OTHER` during
+// the run does not hide it. The index is the link's identity: the kernel
+// hands indexes out cyclically, so it does not give a deleted link's index
+// to another before 2^31 more links.
 func (u *undoer) removeLink(e *journal.Entry) error {
 	h, err := handleFor(e)
 	if err != nil || h == nil {
@@ -95,6 +171,9 @@ func (u *undoer) removeLink(e *journal.Entry) error {
 	}
 	defer h.Close()
 	link, err := h.LinkByName(e.Name)
+	if e.Done && e.Index > 0 && (err != nil || link.Attrs().Index != e.Index) {
+		link, err = h.LinkByIndex(e.Index)
+	}
 	if err != nil {
 		return nil // already gone (a veth dies with its peer's namespace)
 	}
@@ -103,9 +182,13 @@ func (u *undoer) removeLink(e *journal.Entry) error {
 		return nil
 	}
 	if err := h.LinkDel(link); err != nil {
-		return fmt.Errorf("delete link %s: %w", e.Name, err)
+		return fmt.Errorf("delete link %s: %w", link.Attrs().Name, err)
 	}
-	u.did("removed link %s", e.Name)
+	if name := link.Attrs().Name; name != e.Name {
+		u.did("removed link %s (made as %s)", name, e.Name)
+	} else {
+		u.did("removed link %s", e.Name)
+	}
 	return nil
 }
 
@@ -126,9 +209,21 @@ func handleFor(e *journal.Entry) (*netlink.Handle, error) {
 	return nsfs.HandleAt(fd)
 }
 
-// Down removes what the journal of lab name lists. It reports on out and
-// is safe to repeat: a lab that is not there is not an error.
-func Down(name string, out io.Writer) error {
+// ErrNoLab is returned by Down for a lab that has no state at all.
+var ErrNoLab = errors.New("no such lab")
+
+// Down removes what the journal of lab name lists, marking each thing gone
+// as it goes: a down that is killed half-way leaves a journal that the next
+// one finishes. It prints one summary line on out (every step with
+// verbose). A lab with a directory but nothing to remove is not an error;
+// a lab with no directory is ErrNoLab.
+func Down(name string, out io.Writer, verbose bool) error {
+	if err := journal.ValidateLabName(name); err != nil {
+		return err
+	}
+	if !exists(journal.Dir(name)) && !exists(journal.PersistDir(name)) {
+		return fmt.Errorf("lab %q: %w (`nslua ls` lists the labs)", name, ErrNoLab)
+	}
 	lock, err := journal.Lock(name)
 	if err != nil {
 		return err
@@ -142,10 +237,24 @@ func Down(name string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("lab %q: read journal: %w", name, err)
 	}
-	fmt.Fprintf(out, "lab %s:\n", name)
-	u := &undoer{log: out, verbose: true, run: marker(st)}
-	if errs := u.undo(st.Live(), nil); len(errs) > 0 {
+	j, err := journal.Reopen(name, st)
+	if err != nil {
+		return err
+	}
+	defer j.CloseFile()
+	if verbose {
+		fmt.Fprintf(out, "lab %s:\n", name)
+	}
+	u := &undoer{log: out, verbose: verbose, run: marker(st)}
+	errs := u.undo(st.Live(), j)
+	fmt.Fprintf(out, "lab %s: %s\n", name, u.summary())
+	if len(errs) > 0 {
 		return fmt.Errorf("lab %q: %w", name, errors.Join(errs...))
 	}
 	return journal.RemoveDir(name)
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, os.ErrNotExist)
 }

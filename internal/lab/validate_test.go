@@ -204,7 +204,7 @@ func TestParseMACAndGroupFwdMask(t *testing.T) {
 	}
 }
 
-func TestCmdCheck(t *testing.T) {
+func TestCmdCheckArgv(t *testing.T) {
 	for _, c := range []struct {
 		cmd  Cmd
 		want string

@@ -1,7 +1,6 @@
 package repl
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -95,25 +94,6 @@ func parseError(err error) (*parse.Error, bool) {
 func atEOF(err error) bool {
 	pe, ok := parseError(err)
 	return ok && pe.Pos.Line == parse.EOF
-}
-
-// errorText is the message of a Lua error without gopher-lua's stack trace,
-// and with its parse errors put the way lua words them
-// ("stdin:2: syntax error near 'end'").
-func errorText(err error) string {
-	if pe, ok := parseError(err); ok {
-		if pe.Pos.Line == parse.EOF {
-			return fmt.Sprintf("%s: %s at end of input", pe.Pos.Source, pe.Message)
-		}
-		return fmt.Sprintf("%s:%d: %s near '%s'", pe.Pos.Source, reportedLine(pe), pe.Message, pe.Token)
-	}
-	if ae, ok := err.(*lua.ApiError); ok {
-		if s, ok := ae.Object.(lua.LString); ok {
-			return strings.TrimSpace(string(s))
-		}
-		return Format(ae.Object)
-	}
-	return err.Error()
 }
 
 // historyEntry is the one-line form of a chunk typed over several lines,

@@ -102,7 +102,7 @@ func (p *printer) tostring(v lua.LValue) (string, bool) {
 	}
 	L := p.state()
 	if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, v); err != nil {
-		return fmt.Sprintf("%s (__tostring failed: %s)", v.String(), errorText(err)), true
+		return fmt.Sprintf("%s (__tostring failed: %s)", v.String(), ErrorMessage(err)), true
 	}
 	ret := L.Get(-1)
 	L.Pop(1)

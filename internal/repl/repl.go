@@ -391,7 +391,7 @@ func (s *session) take(line string) (chunk []string, fn *lua.LFunction) {
 	}
 	chunk, s.pending = s.pending, nil
 	if err != nil {
-		fmt.Fprintln(s.errw, errorText(err))
+		fmt.Fprintln(s.errw, ErrorMessage(err))
 		return chunk, nil
 	}
 	return chunk, fn
@@ -405,7 +405,7 @@ func (s *session) reportPending() {
 	_, _, err := compile(s.L, strings.Join(s.pending, "\n"))
 	s.pending = nil
 	if err != nil {
-		fmt.Fprintln(s.errw, errorText(err))
+		fmt.Fprintln(s.errw, ErrorMessage(err))
 	}
 }
 
@@ -440,7 +440,7 @@ func (s *session) run(fn *lua.LFunction) outcome {
 	case ctx.Err() != nil:
 		return interrupted
 	case err != nil:
-		fmt.Fprintln(s.errw, errorText(err))
+		fmt.Fprintln(s.errw, ErrorMessage(err))
 	case text != "":
 		fmt.Fprintln(s.out, text)
 	}

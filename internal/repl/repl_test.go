@@ -77,7 +77,7 @@ func TestFailingLineGoesOn(t *testing.T) {
 		"stdin:1: syntax error near '='\n",
 		"stdin:1: syntax error near '*'\n",
 		"stdin:1: unterminated string near 'open'\n",
-		"{ code = 7 }\n",
+		"stdin:1: error object is a table: { code = 7 }\n",
 	}
 	lines := strings.SplitAfter(errOut, "\n")
 	if len(lines) != len(want)+1 { // SplitAfter leaves a final ""
