@@ -87,7 +87,7 @@ func inspectNames(names []string) ([]*inspect.Info, error) {
 }
 
 func cmdGraph(args []string) error {
-	format, labName := "dot", ""
+	format, labName, outFile := "dot", "", ""
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -96,6 +96,9 @@ func cmdGraph(args []string) error {
 			i++
 		case strings.HasPrefix(a, "--format="):
 			format = strings.TrimPrefix(a, "--format=")
+		case a == "-o" && i+1 < len(args):
+			outFile = args[i+1]
+			i++
 		case strings.HasPrefix(a, "-"):
 			return usageErr("graph: unknown option %s", a)
 		case labName == "":
@@ -104,26 +107,36 @@ func cmdGraph(args []string) error {
 			return usageErr("graph takes at most one lab")
 		}
 	}
-	if format != "dot" && format != "mermaid" {
-		return usageErr("graph: --format must be dot or mermaid, not %q", format)
+	if !graphFormats[format] {
+		return usageErr("graph: --format must be dot, mermaid, svg, png or html, not %q", format)
 	}
+	infos, host, err := graphInfos(labName)
+	if err != nil {
+		return err
+	}
+	return writeGraph(format, outFile, labName, infos, host)
+}
+
+// graphInfos are LAB's namespaces, or without a lab every pinned
+// namespace and the host.
+func graphInfos(labName string) ([]*inspect.Info, *inspect.Info, error) {
 	opts := ownerOpts()
 	infos, err := inspect.All(opts)
 	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
+		return nil, nil, &exitError{code: 1, msg: err.Error()}
 	}
 	var host *inspect.Info
 	if labName == "" {
 		if host, err = inspect.Host(opts); err != nil {
-			return &exitError{code: 1, msg: err.Error()}
+			return nil, nil, &exitError{code: 1, msg: err.Error()}
 		}
 	} else {
 		infos = labOnly(infos, labName)
 		if len(infos) == 0 {
-			return &exitError{code: 1, msg: fmt.Sprintf("graph: lab %q has no namespaces (is it up? `nslua ls` lists labs)", labName)}
+			return nil, nil, &exitError{code: 1, msg: fmt.Sprintf("graph: lab %q has no namespaces (is it up? `nslua ls` lists labs)", labName)}
 		}
 	}
-	return inspect.Graph(os.Stdout, infos, host, format)
+	return infos, host, nil
 }
 
 func labOnly(infos []*inspect.Info, labName string) []*inspect.Info {
