@@ -22,7 +22,10 @@ const usage = `usage:
   nslua                                             the REPL
   nslua exec NAME -- CMD [ARGS...]                  run CMD in namespace NAME (as ip netns exec)
   nslua inspect [NAME...] [--json]                  what namespaces hold now
-  nslua graph [LAB] [--format dot|mermaid]          the live topology as DOT or Mermaid
+  nslua graph [LAB] [--format dot|mermaid|svg|png|html] [-o FILE]
+                                                    the live topology as text or a picture
+  nslua serve [LAB] [--listen 127.0.0.1:PORT]       a live web page of it (read-only)
+  nslua types [-o FILE]                             LuaLS type definitions of the API
   nslua ls [--json]                                 labs that are up, and pinned namespaces
   nslua down LAB | --all                            remove a kept or crashed lab
   nslua version
@@ -68,6 +71,8 @@ func dispatch(args []string) error {
 			return cmdInspect(args[1:])
 		case "graph":
 			return cmdGraph(args[1:])
+		case "serve":
+			return cmdServe(args[1:])
 		case "ls":
 			return cmdLs(args[1:])
 		case "down":

@@ -36,6 +36,14 @@ func Render(ctx context.Context, infos []*inspect.Info, host *inspect.Info, form
 	return runDot(ctx, src.Bytes(), format)
 }
 
+// CheckDot returns ErrNoDot when dot is not installed.
+func CheckDot() error {
+	if _, err := exec.LookPath("dot"); err != nil {
+		return ErrNoDot
+	}
+	return nil
+}
+
 func runDot(ctx context.Context, src []byte, format string) ([]byte, error) {
 	path, err := exec.LookPath("dot")
 	if err != nil {
