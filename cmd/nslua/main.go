@@ -73,6 +73,8 @@ func dispatch(args []string) error {
 			return cmdGraph(args[1:])
 		case "serve":
 			return cmdServe(args[1:])
+		case "types":
+			return cmdTypes(args[1:])
 		case "ls":
 			return cmdLs(args[1:])
 		case "down":
