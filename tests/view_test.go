@@ -170,3 +170,24 @@ func TestGraphWithoutDot(t *testing.T) {
 		t.Errorf("graph --format svg without dot: %v, stderr %q", err, stderr.String())
 	}
 }
+
+// nslua types writes a definition file Lua 5.1 parses, declaring the API.
+func TestTypesCLI(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "nslua.d.lua")
+	if _, stderr, code := run(t, "", "types", "-o", file); code != 0 {
+		t.Fatalf("types: exit %d: %s", code, stderr)
+	}
+	if out, err := exec.Command("luac5.1", "-p", file).CombinedOutput(); err != nil {
+		t.Fatalf("luac5.1 -p %s (Debian package lua5.1): %v\n%s", file, err, out)
+	}
+	src, _ := os.ReadFile(file)
+	for _, want := range []string{"---@meta", "function ns.add(name, opts) end", "function Netns:exec(cmd, opts) end",
+		"function Link:master(bridge) end", "function Proc:wait(timeout) end", "function nslua_topo.star(opts) end"} {
+		if !bytes.Contains(src, []byte(want)) {
+			t.Errorf("the types file lacks %q", want)
+		}
+	}
+	if out, _, _ := run(t, "", "types"); out != string(src) {
+		t.Errorf("nslua types to stdout differs from -o FILE")
+	}
+}
