@@ -24,7 +24,8 @@ const usage = `usage:
   nslua inspect [NAME...] [--json]                  what namespaces hold now
   nslua graph [LAB] [--format dot|mermaid|svg|png|html] [-o FILE]
                                                     the live topology as text or a picture
-  nslua serve [LAB] [--listen 127.0.0.1:PORT]       a live web page of it (read-only)
+  nslua serve [LAB] [--listen 127.0.0.1:PORT] [--allow-remote]
+                                                    a live web page of it (read-only)
   nslua types [-o FILE]                             LuaLS type definitions of the API
   nslua ls [--json]                                 labs that are up, and pinned namespaces
   nslua down LAB | --all                            remove a kept or crashed lab

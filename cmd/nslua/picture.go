@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/nslua/nslua/internal/inspect"
 	"github.com/nslua/nslua/internal/view"
 )
@@ -37,6 +39,9 @@ func writeGraph(format, outFile, labName string, infos []*inspect.Info, host *in
 		return &exitError{code: 1, msg: "graph: " + err.Error()}
 	}
 	if outFile == "" {
+		if format == "png" && term.IsTerminal(int(os.Stdout.Fd())) {
+			return usageErr("graph --format png: not writing an image to a terminal; give -o FILE")
+		}
 		_, err = os.Stdout.Write(buf.Bytes())
 		return err
 	}
