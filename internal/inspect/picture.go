@@ -112,15 +112,15 @@ func pictureEdge(e graphEdge) string {
 	}
 	names := []string{e.a.Name}
 	shaping := []string{}
-	if e.a.Shaping != "" {
-		shaping = append(shaping, e.a.Name+": "+e.a.Shaping)
+	if x := extraOf(*e.a); x.shaping != "" {
+		shaping = append(shaping, e.a.Name+": "+x.shaping)
 	}
 	down := isDown(*e.a)
 	if e.b != nil {
 		names = append(names, e.b.Name)
 		down = down || isDown(*e.b)
-		if e.b.Shaping != "" {
-			shaping = append(shaping, e.b.Name+": "+e.b.Shaping)
+		if x := extraOf(*e.b); x.shaping != "" {
+			shaping = append(shaping, e.b.Name+": "+x.shaping)
 		}
 	} else {
 		names = append(names, e.label[1])
@@ -141,30 +141,37 @@ func pictureEdge(e graphEdge) string {
 }
 
 // writeTunnels adds a node per tunnel link, joined to its namespace by a
-// bold edge labelled with its kind.
+// bold edge, and a dashed edge between the two ends of a tunnel when
+// both are drawn.
 func writeTunnels(b *strings.Builder, g *graph) {
-	k := 0
+	var ts []tunnel
 	for _, n := range g.nodes {
-		if n.kind != nsNode && n.kind != hostNode {
+		if n.kind != nsNode {
 			continue
 		}
 		for _, l := range n.info.Links {
-			if !tunnelKinds[l.Kind] || n.kind == hostNode {
+			if !tunnelKinds[l.Kind] {
 				continue
 			}
-			id := "t" + strconv.Itoa(k)
-			k++
-			label := append([]string{l.Name, l.Kind}, shownAddrs(l)...)
-			if l.Shaping != "" {
-				label = append(label, l.Shaping)
-			}
-			style := "filled"
-			if isDown(l) {
-				style = "filled,dashed"
-			}
+			t := tunnel{id: "t" + strconv.Itoa(len(ts)), info: n.info, link: l, extra: extraOf(l)}
+			ts = append(ts, t)
+			style := map[bool]string{true: "filled,dashed", false: "filled"}[isDown(l)]
 			fmt.Fprintf(b, "\t%s [label=%s, tooltip=%s, class=\"tunnel\", shape=cds, style=\"%s\", fillcolor=\"#fde2c4\", color=\"#c05000\"];\n",
-				id, dotString(label), dotString(label[:2]), style)
-			fmt.Fprintf(b, "\t%s -- %s [class=\"tunnel\", color=\"#c05000\", penwidth=2.5, style=%s];\n", n.id, id, map[bool]string{true: "dashed", false: "bold"}[isDown(l)])
+				t.id, dotString(t.label()), dotString(t.label()[:2]), style)
+			edge := map[bool]string{true: "dashed", false: "bold"}[isDown(l)]
+			fmt.Fprintf(b, "\t%s -- %s [class=\"tunnel\", color=\"#c05000\", penwidth=2.5, style=%s];\n", n.id, t.id, edge)
+		}
+	}
+	for i := range ts {
+		for j := i + 1; j < len(ts); j++ {
+			if ts[i].pairs(ts[j]) {
+				label := ts[i].link.Kind
+				if v := ts[i].extra.param("vni"); v != "" {
+					label += " vni " + v
+				}
+				fmt.Fprintf(b, "\t%s -- %s [label=%s, class=\"tunnel pair\", color=\"#c05000\", fontcolor=\"#c05000\", style=dashed, penwidth=2];\n",
+					ts[i].id, ts[j].id, dotString([]string{label}))
+			}
 		}
 	}
 }

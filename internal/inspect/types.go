@@ -43,10 +43,6 @@ type Link struct {
 	Master string   `json:"master,omitempty"`
 	Addrs  []string `json:"addrs"` // "10.0.0.1/24", "fd00::1/64", kernel order
 	Peer   *Peer    `json:"peer,omitempty"`
-	// Shaping is a one-line summary of the traffic shaping set on the
-	// link (its qdiscs, as tc shows them: "netem delay 20ms loss 1%"), ""
-	// when none is set or it was not read. Pictures show it on the link.
-	Shaping string `json:"shaping,omitempty"`
 }
 
 // Peer is where the other end of a veth lives.

@@ -18,7 +18,7 @@ import (
 )
 
 // topology is a lab as inspect reports one: A with a bridge and a veth to
-// B on it, a veth B-C that is down and shaped, and a VXLAN in C.
+// B on it, a veth B-C that is down, and a VXLAN in C.
 func topology() []*inspect.Info {
 	a := &inspect.Info{Name: "A", Inode: 1, Lab: "demo", Links: []inspect.Link{
 		{Name: "lo", Kind: "loopback", State: "up", Oper: "unknown"},
@@ -27,7 +27,7 @@ func topology() []*inspect.Info {
 	}}
 	b := &inspect.Info{Name: "B", Inode: 2, Links: []inspect.Link{
 		{Name: "ba", Kind: "veth", State: "up", Oper: "up", Addrs: []string{"10.9.0.2/24", "fe80::1/64"}, Peer: &inspect.Peer{Name: "ab", NS: "A", Inode: 1}},
-		{Name: "bc", Kind: "veth", State: "down", Oper: "down", Shaping: "netem delay 20ms", Peer: &inspect.Peer{Name: "cb", NS: "C", Inode: 3}},
+		{Name: "bc", Kind: "veth", State: "down", Oper: "down", Peer: &inspect.Peer{Name: "cb", NS: "C", Inode: 3}},
 	}}
 	c := &inspect.Info{Name: "C", Inode: 3, Links: []inspect.Link{
 		{Name: "cb", Kind: "veth", State: "up", Oper: "lower-layer-down", Peer: &inspect.Peer{Name: "bc", NS: "B", Inode: 2}},
@@ -114,8 +114,8 @@ func TestPictureSVG(t *testing.T) {
 		}
 	}
 	for text, class := range map[string]string{
-		"ab — ba":                             "edge veth",
-		"bc — cb (down) bc: netem delay 20ms": "edge veth down",
+		"ab — ba":        "edge veth",
+		"bc — cb (down)": "edge veth down",
 	} {
 		found := false
 		for got, c := range classes {
