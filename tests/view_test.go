@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"os"
@@ -148,12 +149,56 @@ func checkHTMLPicture(t *testing.T, dir string, nss []string) {
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("the page logged errors: %q", errs)
 	}
+	checkOptionalDetails(t, b, dir, page, nss[2])
 	// The check itself can fail: a page with a script error is caught.
 	bad := filepath.Join(dir, "bad.html")
 	os.WriteFile(bad, []byte(`<!DOCTYPE html><p>x</p><script>noSuchFunction();</script>`), 0o644)
 	b.open("file://" + bad)
 	if len(b.consoleErrors()) == 0 {
 		t.Errorf("a page with an uncaught ReferenceError logged no error: the check is blind")
+	}
+}
+
+// checkOptionalDetails: the page shows the parts of inspect that other
+// versions add (a link's shape and params, policy rules, listening
+// sockets), given them in its data.
+func checkOptionalDetails(t *testing.T, b *browser, dir string, page []byte, ns string) {
+	re := regexp.MustCompile(`(?s)(<script type="application/json" id="nslua-data">)(.*?)(</script>)`)
+	m := re.FindSubmatch(page)
+	var data map[string]any
+	if m == nil || json.Unmarshal(m[2], &data) != nil {
+		t.Fatalf("no data script in the page")
+	}
+	for _, v := range data["infos"].([]any) {
+		info := v.(map[string]any)
+		if info["name"] != ns {
+			continue
+		}
+		info["rules"] = []any{map[string]any{"priority": 100, "from": "10.1.0.0/16", "table": "42"}}
+		info["listen"] = []any{map[string]any{"proto": "udp", "local": "0.0.0.0:67", "pids": []any{77}}}
+		for _, l := range info["links"].([]any) {
+			if l := l.(map[string]any); l["name"] == "vx0" {
+				l["params"] = map[string]any{"vni": 42, "remote": "10.63.0.2"}
+				l["shape"] = map[string]any{"delay": "20ms"}
+			}
+		}
+	}
+	enriched, _ := json.Marshal(data)
+	file := filepath.Join(dir, "enriched.html")
+	os.WriteFile(file, re.ReplaceAll(page, append(append([]byte("${1}"), enriched...), "${3}"...)), 0o644)
+	b.open("file://" + file)
+	var details string
+	b.eval(`(function () {
+		var b = Array.from(document.querySelectorAll("#list button")).find(b => b.textContent === `+jsString(ns)+`);
+		b.click();
+		return document.getElementById("details").innerText; })()`, &details)
+	for _, want := range []string{"remote 10.63.0.2, vni 42", "delay 20ms", "Policy rules", "10.1.0.0/16", "0.0.0.0:67"} {
+		if !strings.Contains(details, want) {
+			t.Errorf("the details of %s lack %q:\n%s", ns, want, details)
+		}
+	}
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Errorf("the page logged errors: %q", errs)
 	}
 }
 

@@ -33,13 +33,37 @@
     return null;
   }
 
+  // pairs is an object's members as "key value, ...", for the optional
+  // parts of a link that inspect may report (shape, params).
+  function pairs(o) {
+    if (!o || typeof o !== "object") return o ? String(o) : "";
+    return Object.keys(o).sort().map(function (k) { return k + " " + o[k]; }).join(", ");
+  }
+
   function linkRows(info) {
     return (info.links || []).map(function (l) {
-      var peer = l.peer ? l.peer.name + " in " + l.peer.ns : "";
+      var peer = l.peer ? l.peer.name + " in " + l.peer.ns : (l.parent ? "on " + l.parent : "");
       var state = l.state + (l.oper && l.oper !== l.state ? " (" + l.oper + ")" : "");
-      return { cls: l.state !== "up" ? "down" : "", cells: [l.name, l.kind, state, l.mtu,
-        (l.addrs || []).join(" "), l.master || "", peer, l.shaping || ""] };
+      var kind = l.kind + (l.params ? " (" + pairs(l.params) + ")" : "");
+      return { cls: l.state !== "up" ? "down" : "", cells: [l.name, kind, state, l.mtu,
+        (l.addrs || []).join(" "), l.master || "", peer, pairs(l.shape)] };
     });
+  }
+
+  // optional adds the sections inspect reports in some versions only.
+  function optional(d, info) {
+    if (info.rules && info.rules.length) {
+      d.appendChild(el("h3", "Policy rules"));
+      d.appendChild(table(["priority", "from", "to", "table"], info.rules.map(function (r) {
+        return { cells: [r.priority, r.from || "all", r.to || "", r.table] };
+      })));
+    }
+    if (info.listen && info.listen.length) {
+      d.appendChild(el("h3", "Listening sockets"));
+      d.appendChild(table(["proto", "local", "iface", "pids"], info.listen.map(function (s) {
+        return { cells: [s.proto, s.local, s.iface || "", (s.pids || []).join(" ")] };
+      })));
+    }
   }
 
   function details(info) {
@@ -56,6 +80,7 @@
     })));
     d.appendChild(el("h3", "Processes"));
     d.appendChild(table(["pid", "command"], (info.procs || []).map(function (p) { return { cells: [p.pid, p.cmd] }; })));
+    optional(d, info);
     d.appendChild(el("h3", "/etc bindings"));
     d.appendChild(table(["/etc/netns entry", "bound over", ""], (info.etc || []).map(function (e) {
       return { cls: e.host_exists ? "" : "warn", cells: [e.path, e.bound_to, e.host_exists ? "" : "host lacks it: not bound"] };
