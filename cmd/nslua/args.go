@@ -41,7 +41,7 @@ func parseInspectArgs(args []string) (names []string, asJSON bool, err error) {
 }
 
 // parseGraphArgs reads `graph [LAB] [--format dot|mermaid]`.
-func parseGraphArgs(args []string) (labName, format string, err error) {
+func parseGraphArgs(args []string) (labName, format, outFile string, err error) {
 	format = "dot"
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -51,18 +51,21 @@ func parseGraphArgs(args []string) (labName, format string, err error) {
 			i++
 		case strings.HasPrefix(a, "--format="):
 			format = strings.TrimPrefix(a, "--format=")
+		case a == "-o" && i+1 < len(args):
+			outFile = args[i+1]
+			i++
 		case strings.HasPrefix(a, "-"):
-			return "", "", usageErr("graph: unknown option %s", a)
+			return "", "", "", usageErr("graph: unknown option %s", a)
 		case labName == "":
 			labName = a
 		default:
-			return "", "", usageErr("graph takes at most one lab")
+			return "", "", "", usageErr("graph takes at most one lab")
 		}
 	}
-	if format != "dot" && format != "mermaid" {
-		return "", "", usageErr("graph: --format must be dot or mermaid, not %q", format)
+	if !graphFormats[format] {
+		return "", "", "", usageErr("graph: --format must be dot, mermaid, svg, png or html, not %q", format)
 	}
-	return labName, format, nil
+	return labName, format, outFile, nil
 }
 
 // parseLsArgs reads `ls [--json]`.

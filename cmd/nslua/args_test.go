@@ -114,8 +114,9 @@ func TestParseGraphArgs(t *testing.T) {
 		{[]string{"L"}, "L", "dot"},
 		{[]string{"--format", "mermaid", "L"}, "L", "mermaid"},
 		{[]string{"L", "--format=dot"}, "L", "dot"},
+		{[]string{"--format", "svg", "-o", "x.svg"}, "", "svg"},
 	} {
-		lab, format, err := parseGraphArgs(c.args)
+		lab, format, _, err := parseGraphArgs(c.args)
 		if err != nil || lab != c.lab || format != c.format {
 			t.Errorf("graph %q: %q %q %v, want %q %q", c.args, lab, format, err, c.lab, c.format)
 		}
@@ -124,13 +125,13 @@ func TestParseGraphArgs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--format", "png"}, `--format must be dot or mermaid, not "png"`},
+		{[]string{"--format", "jpeg"}, `--format must be dot, mermaid, svg, png or html, not "jpeg"`},
 		{[]string{"--format="}, `not ""`},
 		{[]string{"--format"}, "unknown option --format"},
 		{[]string{"-v"}, "unknown option -v"},
 		{[]string{"a", "b"}, "at most one lab"},
 	} {
-		_, _, err := parseGraphArgs(c.args)
+		_, _, _, err := parseGraphArgs(c.args)
 		wantUsage(t, fmt.Sprintf("graph %q", c.args), err, c.want)
 	}
 }
@@ -173,7 +174,7 @@ func TestParseDownArgs(t *testing.T) {
 // error gives exit status 2 before anything is touched.
 func TestDispatchUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"exec"}, {"exec", "a", "--"}, {"inspect", "--yaml"}, {"graph", "--format", "png"},
+		{"exec"}, {"exec", "a", "--"}, {"inspect", "--yaml"}, {"graph", "--format", "jpeg"},
 		{"ls", "x"}, {"down"}, {"down", "-x"}, {"version", "x"}, {"-e"}, {"--lab"}, {"-i"}, {"--bogus"},
 	} {
 		if code := runQuiet(t, args); code != 2 {

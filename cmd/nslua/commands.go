@@ -80,27 +80,37 @@ func inspectNames(names []string) ([]*inspect.Info, error) {
 }
 
 func cmdGraph(args []string) error {
-	labName, format, err := parseGraphArgs(args)
+	labName, format, outFile, err := parseGraphArgs(args)
 	if err != nil {
 		return err
 	}
+	infos, host, err := graphInfos(labName)
+	if err != nil {
+		return err
+	}
+	return writeGraph(format, outFile, labName, infos, host)
+}
+
+// graphInfos are LAB's namespaces, or without a lab every pinned
+// namespace and the host.
+func graphInfos(labName string) ([]*inspect.Info, *inspect.Info, error) {
 	opts := ownerOpts()
 	infos, err := inspect.All(opts)
 	if err != nil {
-		return &exitError{code: 1, msg: "graph: " + sys.NeedRoot(err).Error()}
+		return nil, nil, &exitError{code: 1, msg: "graph: " + sys.NeedRoot(err).Error()}
 	}
 	var host *inspect.Info
 	if labName == "" {
 		if host, err = inspect.Host(opts); err != nil {
-			return &exitError{code: 1, msg: "graph: " + sys.NeedRoot(err).Error()}
+			return nil, nil, &exitError{code: 1, msg: "graph: " + sys.NeedRoot(err).Error()}
 		}
 	} else {
 		infos = labOnly(infos, labName)
 		if len(infos) == 0 {
-			return &exitError{code: 1, msg: fmt.Sprintf("graph: lab %q has no namespaces (is it up? `nslua ls` lists labs)", labName)}
+			return nil, nil, &exitError{code: 1, msg: fmt.Sprintf("graph: lab %q has no namespaces (is it up? `nslua ls` lists labs)", labName)}
 		}
 	}
-	return inspect.Graph(os.Stdout, infos, host, format)
+	return infos, host, nil
 }
 
 func labOnly(infos []*inspect.Info, labName string) []*inspect.Info {

@@ -22,7 +22,11 @@ const usage = `usage:
   nslua                                             the REPL
   nslua exec NAME -- CMD [ARGS...]                  run CMD in namespace NAME (as ip netns exec)
   nslua inspect [NAME...] [--json]                  what namespaces hold now
-  nslua graph [LAB] [--format dot|mermaid]          the live topology as DOT or Mermaid
+  nslua graph [LAB] [--format dot|mermaid|svg|png|html] [-o FILE]
+                                                    the live topology as text or a picture
+  nslua serve [LAB] [--listen 127.0.0.1:PORT] [--allow-remote]
+                                                    a live web page of it (read-only)
+  nslua types [-o FILE]                             LuaLS type definitions of the API
   nslua export [LAB | NAME...] [-o FILE]            a Lua script that rebuilds them as they are now
   nslua test [PATH...] [--run RE] [-j N] [--junit F] [--tap] [--keep-failed] [-v] [--timeout S]
                                                     run the *_test.lua files' tests, each in its own lab
@@ -71,6 +75,10 @@ func dispatch(args []string) error {
 			return cmdInspect(args[1:])
 		case "graph":
 			return cmdGraph(args[1:])
+		case "serve":
+			return cmdServe(args[1:])
+		case "types":
+			return cmdTypes(args[1:])
 		case "ls":
 			return cmdLs(args[1:])
 		case "export":

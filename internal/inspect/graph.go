@@ -43,12 +43,15 @@ type graphNode struct {
 	id    string
 	label []string
 	kind  nodeKind
+	info  *Info // the namespace of an nsNode or hostNode, the one holding a bridgeNode
+	link  *Link // the bridge of a bridgeNode
 }
 
 type graphEdge struct {
 	from, to *graphNode
 	label    []string
-	member   bool // a bridge in its namespace, not a veth pair
+	member   bool  // a bridge in its namespace, not a veth pair
+	a, b     *Link // the pair's ends (b nil when its namespace is not inspected); a is the bridge of a member edge
 }
 
 type graph struct {
@@ -125,6 +128,7 @@ func (g *graph) nsNode(info *Info) *graphNode {
 		label = append(label, "lab "+info.Lab)
 	}
 	n := g.node(kind, label...)
+	n.info = info
 	g.nsNodes[info.Inode] = n
 	return n
 }
@@ -148,8 +152,9 @@ func (g *graph) bridge(info *Info, br Link) *graphNode {
 		label = append(label, "ports "+strings.Join(ports, " "))
 	}
 	n := g.node(bridgeNode, label...)
+	n.info, n.link = info, &br
 	g.bridges[key] = n
-	g.edges = append(g.edges, graphEdge{from: g.nsNode(info), to: n, label: []string{endText(br)}, member: true})
+	g.edges = append(g.edges, graphEdge{from: g.nsNode(info), to: n, label: []string{endText(br)}, member: true, a: &br})
 	return n
 }
 
@@ -173,12 +178,14 @@ func (g *graph) vethPair(info *Info, l Link) {
 	label := []string{endText(l)}
 	var to *graphNode
 	var bKey string
+	var b *Link
 	if peerInfo, ok := g.infos[l.Peer.Inode]; ok && l.Peer.Inode != 0 {
 		bKey = strconv.FormatUint(peerInfo.Inode, 10) + "/" + l.Peer.Name
 		peerLink, found := linkByName(peerInfo, l.Peer.Name)
 		if found {
 			to = g.endpoint(peerInfo, peerLink)
 			label = append(label, endText(peerLink))
+			b = &peerLink
 		} else {
 			to = g.nsNode(peerInfo)
 			label = append(label, l.Peer.Name)
@@ -196,7 +203,7 @@ func (g *graph) vethPair(info *Info, l Link) {
 		return
 	}
 	g.pairs[pair] = true
-	g.edges = append(g.edges, graphEdge{from: from, to: to, label: label})
+	g.edges = append(g.edges, graphEdge{from: from, to: to, label: label, a: &l, b: b})
 }
 
 func (g *graph) other(ns string) *graphNode {
