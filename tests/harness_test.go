@@ -49,12 +49,16 @@ func TestMain(m *testing.M) {
 		}
 	}
 	_, statErr := os.Stat("/etc/netns")
+	_, stateErr := os.Stat("/var/lib/nslua")
 	etcBefore := treeSums(nil, "/etc", "netns")
 	code := m.Run()
 	if statErr != nil {
 		// The tests made /etc/netns; leave the host's /etc as it was. Remove
 		// fails, as it should, if anything is still inside.
 		os.Remove("/etc/netns")
+	}
+	if stateErr != nil {
+		os.Remove("/var/lib/nslua") // nslua's, made by the tests: as for /etc/netns
 	}
 	// The promise: whatever the tests did, the host's /etc (outside the
 	// tests' own /etc/netns entries) is byte-identical afterwards.

@@ -103,16 +103,17 @@ func (j *Journal) SaveBackup(data []byte) (string, error) {
 // mkdirDurable makes dir and its missing parents, syncing each parent so
 // that the new directory survives a power loss.
 func mkdirDurable(dir string) error {
-	if _, err := os.Lstat(dir); err == nil {
-		return nil
-	}
+	err := os.Mkdir(dir, 0o700)
 	parent := filepath.Dir(dir)
-	if parent != dir {
-		if err := mkdirDurable(parent); err != nil {
-			return err
+	if errors.Is(err, fs.ErrNotExist) && parent != dir {
+		if err = mkdirDurable(parent); err == nil {
+			err = os.Mkdir(dir, 0o700)
 		}
 	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
 		return err
 	}
 	return syncDir(parent)
