@@ -59,3 +59,65 @@ function TestVLAN(t)
     if not tostring(addr):find(":", 1, true) then t:fatal("eth0 has an IPv4 address: " .. tostring(addr)) end
   end
 end
+
+-- Wi-Fi over mac80211_hwsim's two radios (loaded by the Go test): an AP
+-- namespace with hostapd and dnsmasq on its radio, a station namespace with
+-- wpa_supplicant on the other. Readiness comes from the daemons' events.
+local wifi = require("nslua.wifi")
+local dhcp = require("nslua.dhcp")
+
+local SSID, SECRET = "nslua-test", "correct horse battery"
+
+local function wifi_lab(t, ap_opts, sta_opts)
+  local apns, stans = ns.add(t.prefix .. "ap"), ns.add(t.prefix .. "sta")
+  ap_opts.ssid, sta_opts.ssid = SSID, SSID
+  local a = wifi.ap(apns, ap_opts)
+  t:eq(apns:link(a.iface).name, a.iface, "the AP's radio interface is in the AP namespace")
+  apns:addr(a.iface, "10.77.0.1/24")
+  local srv = dhcp.server(apns, {iface = a.iface, range = {100, 150}})
+  local sta = wifi.station(stans, sta_opts)
+  return a, sta, srv
+end
+
+local function connects(t, a, sta, srv)
+  local ok, why = sta:wait(120)
+  if not ok then t:fatal(why) end
+  t:eq(sta:status().wpa_state, "COMPLETED", "wpa_state after CTRL-EVENT-CONNECTED")
+  local mac = sta.ns:link(sta.iface):mac()
+  t:eq(a:authorized(mac), true, "hostapd has the station authorized")
+  local lease = dhcp.udhcpc(sta.ns, sta.iface, {tries = 10})
+  t:log("associated; lease " .. lease.ip .. " from " .. tostring(lease.server))
+  local leases = srv:leases()
+  t:eq(#leases, 1, "leases in dnsmasq's lease file")
+  t:eq(leases[1].mac:lower(), mac:lower(), "the lease's MAC")
+  local r = sta.ns:exec({"ping", "-c", "2", "-W", "5", "10.77.0.1"}, {timeout = 30})
+  t:eq(r.code, 0, "ping to the AP across the air: " .. r.stdout .. r.stderr)
+end
+
+local function refused(t, a, sta, srv)
+  local ok, why = sta:wait(120)
+  if ok then t:fatal("the station associated with wrong credentials") end
+  t:log("refused: " .. why)
+  t:eq(sta:status().wpa_state ~= "COMPLETED", true, "not associated (wpa_state)")
+  local lease = dhcp.udhcpc(sta.ns, sta.iface, {tries = 3, check = false})
+  if lease then t:fatal("a lease without association: " .. lease.ip) end
+  t:eq(#srv:leases(), 0, "leases in dnsmasq's lease file")
+end
+
+function TestWifiPSK(t)
+  connects(t, wifi_lab(t, {passphrase = SECRET}, {passphrase = SECRET}))
+end
+
+function TestWifiPSKWrong(t)
+  refused(t, wifi_lab(t, {passphrase = SECRET}, {passphrase = "not the passphrase"}))
+end
+
+local EAP = {users = {alice = SECRET}, methods = {"PEAP"}, phase2 = {"MSCHAPV2"}}
+
+function TestWifiPEAP(t)
+  connects(t, wifi_lab(t, EAP, {method = "PEAP", identity = "alice", password = SECRET}))
+end
+
+function TestWifiPEAPWrong(t)
+  refused(t, wifi_lab(t, EAP, {method = "PEAP", identity = "alice", password = "not the password"}))
+end
