@@ -1,8 +1,11 @@
 package tests
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -22,8 +25,34 @@ func TestKernelWifi(t *testing.T) {
 			if after := hostRadios(t); strings.Join(after, " ") != strings.Join(before, " ") {
 				t.Errorf("radios in the host namespace after teardown: %v, before: %v", after, before)
 			}
+			if left := labProcs(); len(left) > 0 {
+				t.Errorf("processes of the lab still running after teardown: %v", left)
+			}
 		})
 	}
+}
+
+// labProcs lists the live processes started by a lab of this test process
+// (their environment holds NSLUA_RUN=LAB/PID), with their command names.
+func labProcs() []string {
+	suffix := fmt.Sprintf("/%d", os.Getpid())
+	var left []string
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil || !lcRunning(pid) {
+			continue
+		}
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		for _, kv := range strings.Split(string(env), "\x00") {
+			if strings.HasPrefix(kv, "NSLUA_RUN=") && strings.HasSuffix(kv, suffix) {
+				comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+				left = append(left, fmt.Sprintf("%d (%s)", pid, strings.TrimSpace(string(comm))))
+				break
+			}
+		}
+	}
+	return left
 }
 
 // hostRadios lists "phyN/IFACE" for each radio nl80211 shows in the host namespace.
@@ -46,13 +75,28 @@ func hostRadios(t *testing.T) []string {
 	return radios
 }
 
-// The example, end to end over the air in a kernel with mac80211_hwsim.
+// The example, end to end over the air in a kernel with mac80211_hwsim. In
+// the test VM (NSLUA_VM=1, set by tests/vm/run), where no one else uses
+// radios, the module is unloaded first: the example must load it, and unload
+// it again at teardown.
 func TestKernelWifiExample(t *testing.T) {
 	needModules(t, "mac80211_hwsim")
+	vm := os.Getenv("NSLUA_VM") == "1"
 	for _, args := range [][]string{{"psk"}, {"peap", "wrong"}} {
 		t.Run(strings.Join(args, "-"), func(t *testing.T) {
 			p := prefix(t)
 			cleanupPrefix(t, p)
+			if vm {
+				if out, err := exec.Command("modprobe", "-r", "mac80211_hwsim").CombinedOutput(); err != nil {
+					t.Fatalf("modprobe -r mac80211_hwsim: %v: %s", err, out)
+				}
+				defer func() {
+					if _, err := os.Stat("/sys/module/mac80211_hwsim"); err == nil {
+						t.Errorf("the example loaded mac80211_hwsim and left it loaded")
+						exec.Command("modprobe", "-r", "mac80211_hwsim").Run()
+					}
+				}()
+			}
 			stdout, stderr, code := run(t, "", append([]string{"--lab", p + "-wifi", "../examples/wifi-ap.lua"}, args...)...)
 			if code != 0 {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
