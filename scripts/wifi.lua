@@ -100,9 +100,9 @@ local loaded_hwsim = false
 local function load_hwsim(count, why, fn)
 	local r = host():exec({"modprobe", "mac80211_hwsim", "radios=" .. count})
 	if r.code == 127 then
-		raise("%s: no wireless radio (%s), and modprobe is not installed to load mac80211_hwsim (apt-get install kmod)", fn, why)
+		raise("%s: no wireless radio: %s, and no modprobe to load mac80211_hwsim (apt-get install kmod)", fn, why)
 	elseif r.code ~= 0 then
-		raise("%s: no wireless radio (%s), and this kernel has no mac80211_hwsim module to make virtual ones: %s",
+		raise("%s: no wireless radio: %s, and no mac80211_hwsim module for virtual radios (%s)",
 			fn, why, util.tail(r.stderr, 1))
 	end
 	loaded_hwsim = true
