@@ -131,6 +131,10 @@ function wifi.radios(count)
 	if loaded_hwsim then
 		raise("%s: the radios this lab made (mac80211_hwsim) are all taken", fn)
 	end
+	if util.read("/sys/module/mac80211_hwsim/refcnt") then
+		-- someone else's: neither reload nor unload it
+		raise("%s: no radio left in the host namespace: mac80211_hwsim is loaded, and its radios are all in other namespaces", fn)
+	end
 	load_hwsim(count, why or "none in the host namespace", fn)
 	have = util.poll(10, function()
 		local l = list(host(), fn)
