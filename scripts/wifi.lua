@@ -37,7 +37,7 @@
 --   ca_cert, ...); neither: an open network.
 --   returns an ap.supplicant object (cli, status, authorized, stop) with .radio, and
 --   sta:wait([timeout]) -> true | false, why   waits (default 60 s) for wpa_supplicant's
---     own events: CTRL-EVENT-CONNECTED is success; a rejected passphrase
+--     own events: CTRL-EVENT-CONNECTED (then wpa_state=COMPLETED) is success; a rejected passphrase
 --     (CTRL-EVENT-SSID-TEMP-DISABLED reason=WRONG_KEY) or CTRL-EVENT-EAP-FAILURE is failure.
 --
 -- ap.wifi and ap.wifi_station (nslua.ap) are wifi.ap and wifi.station.
@@ -288,7 +288,18 @@ function wifi.wait(sta, timeout)
 	end)
 	local where = ("%s/%s"):format(sta.ns.name, sta.iface)
 	if result == "connected" then
-		return true
+		-- Under a slow CPU the AP may resend message 1 of the 4-way handshake
+		-- after the station completed it: the station redoes the handshake.
+		-- Return once it is settled.
+		local state
+		local settled = util.poll(10, function()
+			state = sta:status().wpa_state
+			return state == "COMPLETED"
+		end)
+		if settled then
+			return true
+		end
+		return false, ("connected on %s, but wpa_state is %s 10 s later"):format(where, tostring(state))
 	elseif result == "eap" then
 		return false, ("EAP authentication of %q failed on %s (wrong credentials?)"):format(sta.identity or "", where)
 	elseif result == "key" then

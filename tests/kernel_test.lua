@@ -69,19 +69,26 @@ local dhcp = require("nslua.dhcp")
 local SSID, SECRET = "nslua-test", "correct horse battery"
 
 local function wifi_lab(t, ap_opts, sta_opts)
+  local start = ns.clock()
   local apns, stans = ns.add(t.prefix .. "ap"), ns.add(t.prefix .. "sta")
   ap_opts.ssid, sta_opts.ssid = SSID, SSID
   local a = wifi.ap(apns, ap_opts)
+  local t_ap = ns.clock()
   t:eq(apns:link(a.iface).name, a.iface, "the AP's radio interface is in the AP namespace")
   apns:addr(a.iface, "10.77.0.1/24")
   local srv = dhcp.server(apns, {iface = a.iface, range = {100, 150}})
+  local t_dhcp = ns.clock()
   local sta = wifi.station(stans, sta_opts)
+  t:log(("AP enabled after %.1f s, dnsmasq %.1f s, wpa_supplicant %.1f s"):format(t_ap - start,
+    t_dhcp - t_ap, ns.clock() - t_dhcp))
   return a, sta, srv
 end
 
 local function connects(t, a, sta, srv)
+  local start = ns.clock()
   local ok, why = sta:wait(120)
   if not ok then t:fatal(why) end
+  t:log(("connected after %.1f s"):format(ns.clock() - start))
   t:eq(sta:status().wpa_state, "COMPLETED", "wpa_state after CTRL-EVENT-CONNECTED")
   local mac = sta.ns:link(sta.iface):mac()
   t:eq(a:authorized(mac), true, "hostapd has the station authorized")

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The Wi-Fi lab over mac80211_hwsim (two radios; needModules loads it with
@@ -21,7 +22,9 @@ func TestKernelWifi(t *testing.T) {
 	}
 	for _, name := range []string{"TestWifiPSK", "TestWifiPSKWrong", "TestWifiPEAP", "TestWifiPEAPWrong"} {
 		t.Run(strings.TrimPrefix(name, "TestWifi"), func(t *testing.T) {
+			start := time.Now()
 			runLuaTestNamed(t, "kernel_test.lua", name)
+			t.Logf("%.1f s with teardown", time.Since(start).Seconds())
 			if after := hostRadios(t); strings.Join(after, " ") != strings.Join(before, " ") {
 				t.Errorf("radios in the host namespace after teardown: %v, before: %v", after, before)
 			}
