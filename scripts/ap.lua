@@ -73,22 +73,8 @@
 --                  action script runs a moment after the supplicant sees EAP-Success
 --   port:stations(), port:stop()
 --
--- ap.wifi(n, opts) -> auth   (real or mac80211_hwsim radios only)
---   Moves a wireless phy into n (`iw phy PHY set netns name N`; it goes back to the host
---   when n is deleted) and runs hostapd driver=nl80211 on it.
---   opts.phy       phy name (default: the first of /sys/class/ieee80211)
---   opts.iface     its network interface (default: the one the phy has)
---   opts.ssid      network name (required); opts.channel (default 1); opts.hw_mode (default "g")
---   opts.passphrase  WPA2-PSK; or opts.users (+ methods, phase2) for WPA2-Enterprise with the
---                  internal EAP server; neither: an open network
---   Raises a clear error when /sys/class/ieee80211 is empty (no cfg80211 in the kernel,
---   as on the machines nslua is tested on) or when iw is missing. The generated
---   hostapd/wpa_supplicant files were checked to parse, but never run against a radio.
--- ap.wifi_station(n, opts) -> sup
---   Moves a phy into n and runs wpa_supplicant -D nl80211 with ap_scan=1.
---   opts.phy, opts.iface, opts.ssid (required), opts.passphrase, or the EAP options of
---   ap.supplicant (method, identity, password, ...); neither: an open network.
---   sup:wait() then waits for wpa_state=COMPLETED (PSK, open) or EAP SUCCESS.
+-- ap.wifi(n, opts), ap.wifi_station(n, opts): Wi-Fi access point and station,
+--   the same as wifi.ap and wifi.station of nslua.wifi (see scripts/wifi.lua).
 
 local ns = require("nslua")
 local util = require("nslua.util")
@@ -491,11 +477,12 @@ local function start_supplicant(n, iface, opts, global, network, driver)
 	if opts.debug then
 		argv[#argv + 1] = "-d"
 	end
+	local wait = opts.ready_timeout or 10
 	sup.proc = n:spawn(argv, {log = util.file("wpa", n.name, iface .. ".log"),
-		ready = "Successfully initialized", ready_timeout = 10})
+		ready = "Successfully initialized", ready_timeout = wait})
 	-- that line comes before the interface is set up: wait for its control socket
 	local sock = sup.ctrl .. "/" .. iface
-	local ok = util.poll(5, function()
+	local ok = util.poll(wait, function()
 		return not sup.proc:alive() or host():exec({"test", "-S", sock}).code == 0
 	end)
 	if not ok or not sup.proc:alive() then
@@ -628,96 +615,18 @@ function ap.locked_port(n, opts)
 end
 
 ---------------------------------------------------------------------------
--- Wi-Fi (driver=nl80211): needs cfg80211 and a radio (real, or mac80211_hwsim)
+-- Wi-Fi: nslua.wifi (required when used: it builds on this library)
 ---------------------------------------------------------------------------
 
-local function phys()
-	local r = host():exec({"ls", "-1", "/sys/class/ieee80211"})
-	local out = {}
-	for p in r.stdout:gmatch("[^\n]+") do
-		out[#out + 1] = p
-	end
-	return out
-end
-
--- move_phy moves a wireless phy into n and returns its network interface name.
-local function move_phy(n, opts, fn)
-	local list = phys()
-	if #list == 0 then
-		raise("%s: no wireless hardware: /sys/class/ieee80211 is empty or missing (the kernel has no cfg80211/mac80211, or no radio); where mac80211_hwsim exists, `modprobe mac80211_hwsim radios=2` makes two virtual radios", fn)
-	end
-	local phy = opts.phy or list[1]
-	local found = false
-	for _, p in ipairs(list) do
-		found = found or p == phy
-	end
-	if not found then
-		raise("%s: no phy %q in the host namespace (have: %s)", fn, phy, table.concat(list, ", "))
-	end
-	-- the phy's network interfaces: those whose phy80211 link names it
-	local r = host():exec({"/bin/sh", "-c",
-		'for d in /sys/class/net/*; do [ "$(cat "$d/phy80211/name" 2>/dev/null)" = "$1" ] && echo "${d##*/}"; done; true',
-		"sh", phy})
-	local iface = opts.iface or r.stdout:match("[^\n]+")
-	if not iface then
-		raise("%s: phy %s has no network interface to use (give opts.iface after `iw phy %s interface add`)", fn, phy, phy)
-	end
-	local mv = host():exec({"iw", "phy", phy, "set", "netns", "name", n.name})
-	if mv.code == 127 then
-		raise("%s: iw is not installed (apt-get install iw)", fn)
-	elseif mv.code ~= 0 then
-		raise("%s: iw phy %s set netns name %s failed: %s", fn, phy, n.name, util.tail(mv.stderr, 3))
-	end
-	return iface, phy
-end
-
 function ap.wifi(n, opts)
-	n = util.netns(n, "ap.wifi")
-	opts = util.options(opts, "ap.wifi")
-	local ssid = util.need(opts, "ssid", "string", "ap.wifi")
-	local iface = move_phy(n, opts, "ap.wifi")
-	local lines = {
-		"driver=nl80211",
-		"ssid=" .. ssid,
-		"hw_mode=" .. (opts.hw_mode or "g"),
-		"channel=" .. tostring(opts.channel or 1),
-	}
-	if opts.passphrase then
-		for _, l in ipairs({"wpa=2", "wpa_key_mgmt=WPA-PSK", "rsn_pairwise=CCMP", "wpa_passphrase=" .. opts.passphrase}) do
-			lines[#lines + 1] = l
-		end
-	elseif opts.users then
-		for _, l in ipairs({"wpa=2", "wpa_key_mgmt=WPA-EAP", "rsn_pairwise=CCMP"}) do
-			lines[#lines + 1] = l
-		end
-	end
-	return start_hostapd(n, iface, opts, lines, "ap.wifi")
+	return require("nslua.wifi").ap(n, opts)
 end
 
 function ap.wifi_station(n, opts)
-	n = util.netns(n, "ap.wifi_station")
-	opts = util.options(opts, "ap.wifi_station")
-	local ssid = util.need(opts, "ssid", "string", "ap.wifi_station")
-	local iface = move_phy(n, opts, "ap.wifi_station")
-	local network, identity = {"ssid=" .. q(ssid)}, nil
-	local eap = false
-	if opts.passphrase then
-		network[#network + 1] = "key_mgmt=WPA-PSK"
-		network[#network + 1] = "psk=" .. q(opts.passphrase)
-	elseif opts.identity then
-		local lines
-		lines, identity = eap_network(opts, "ap.wifi_station")
-		network[#network + 1] = "key_mgmt=WPA-EAP"
-		for _, l in ipairs(lines) do
-			network[#network + 1] = l
-		end
-		eap = true
-	else
-		network[#network + 1] = "key_mgmt=NONE"
-	end
-	local sup = start_supplicant(n, iface, opts, {"ap_scan=1"}, network, "nl80211")
-	sup.wifi, sup.eap, sup.identity = true, eap, identity
-	return sup
+	return require("nslua.wifi").station(n, opts)
 end
+
+-- for nslua.wifi, not part of the contract
+ap._impl = {start_hostapd = start_hostapd, start_supplicant = start_supplicant, eap_network = eap_network}
 
 return ap

@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 		fmt.Println("tests: not root; the integration tests need root (they make namespaces)")
 		os.Exit(0)
 	}
+	// tests/vm/run builds the binaries on the host (building them under
+	// the guest's emulated CPU takes minutes) and names their directory.
+	prebuilt := os.Getenv("NSLUA_TEST_BINDIR")
 	dir, err := os.MkdirTemp("", "nslua-test-bin-")
 	if err != nil {
 		panic(err)
@@ -40,6 +43,13 @@ func TestMain(m *testing.M) {
 	nslua = filepath.Join(dir, "nslua")
 	nsluaPure = filepath.Join(dir, "nslua-pure")
 	for _, b := range []struct{ out, cgo string }{{nslua, "1"}, {nsluaPure, "0"}} {
+		if prebuilt != "" {
+			if err := copyFile(filepath.Join(prebuilt, filepath.Base(b.out)), b.out); err != nil {
+				fmt.Println("tests: NSLUA_TEST_BINDIR:", err)
+				os.Exit(1)
+			}
+			continue
+		}
 		build := exec.Command("go", "build", "-o", b.out, "../cmd/nslua")
 		build.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr
@@ -274,4 +284,14 @@ func sh(t testing.TB, script string) string {
 		t.Fatalf("%s: %v\n%s", script, err, out)
 	}
 	return string(out)
+}
+
+// copyFile copies an executable, so that the tests' binaries sit in a
+// directory of their own as when TestMain builds them.
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o755)
 }
