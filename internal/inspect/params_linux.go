@@ -19,7 +19,7 @@ func (s *snapshot) linkDetails(l netlink.Link) (parent string, params map[string
 	default:
 		pi = 0 // a veth's IFLA_LINK is its peer: shown as such
 	}
-	if pi != 0 && pi != a.Index {
+	if pi != 0 {
 		parent = s.linkName(pi)
 		if a.NetNsID >= 0 || parent == "" {
 			parent = fmt.Sprintf("if%d", pi) // in another namespace

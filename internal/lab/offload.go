@@ -48,7 +48,7 @@ func (k *Link) SetOffload(want map[string]bool) error {
 			return err
 		}
 		defer e.Close()
-		have, err := e.Features(k.Name)
+		have, err := e.FeaturesWithState(k.Name)
 		if err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func (k *Link) SetOffload(want map[string]bool) error {
 				return fmt.Errorf("unknown offload %q (known: %s)", key, strings.Join(OffloadNames(), ", "))
 			}
 			for _, f := range feats {
-				if _, ok := have[f]; ok {
+				if have[f].Available { // the others are fixed for this driver
 					change[f] = on
 				}
 			}
@@ -75,8 +75,8 @@ func (k *Link) SetOffload(want map[string]bool) error {
 	return nil
 }
 
-// Offload reports the short-named offloads: on when every feature of the
-// name that the link has is on.
+// Offload reports the short-named offloads: on when any of its features
+// is active, as `ethtool -k` shows "tx-checksumming: on".
 func (k *Link) Offload() (map[string]bool, error) {
 	fd, err := k.NS.Fd()
 	if err != nil {
@@ -89,19 +89,13 @@ func (k *Link) Offload() (map[string]bool, error) {
 			return err
 		}
 		defer e.Close()
-		have, err := e.Features(k.Name)
+		have, err := e.FeaturesWithState(k.Name)
 		if err != nil {
 			return err
 		}
 		for key, feats := range offloadFeatures {
-			found, on := false, true
 			for _, f := range feats {
-				if v, ok := have[f]; ok {
-					found, on = true, on && v
-				}
-			}
-			if found {
-				out[key] = on
+				out[key] = out[key] || have[f].Active
 			}
 		}
 		return nil
