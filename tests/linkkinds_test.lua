@@ -197,3 +197,20 @@ function TestOffload(t)
   assert(has(k, "tx-checksumming: off"), "ethtool -k: " .. k)
   t:eq(va:offload{tx = true}.tx, true, "back on")
 end
+
+-- The DHCP library turns tx checksum offload off on the server's veth
+-- (clients on raw sockets drop partial checksums); tx_offload = true keeps it.
+function TestDHCPServerOffload(t)
+  local dhcp = require("nslua.dhcp")
+  local p = t.prefix
+  local s, c = ns.add(p .. "s"), ns.add(p .. "c")
+  local sv = s:veth("eth0", c, "eth0", {addr = "10.85.0.1/24"})
+  dhcp.server(s, {iface = "eth0"})
+  t:eq(sv:offload().tx, false, "server's tx offload")
+  local lease = dhcp.udhcpc(c, "eth0")
+  assert(lease and lease.ip, "no lease")
+  local s2, c2 = ns.add(p .. "s2"), ns.add(p .. "c2")
+  local sv2 = s2:veth("eth0", c2, "eth0", {addr = "10.85.1.1/24"})
+  dhcp.server(s2, {iface = "eth0", tx_offload = true})
+  t:eq(sv2:offload().tx, true, "tx_offload = true keeps it")
+end
