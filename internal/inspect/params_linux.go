@@ -134,8 +134,8 @@ func (s *snapshot) listRules() ([]Rule, error) {
 	}
 	out := []Rule{}
 	for _, r := range rules {
-		if defaultRule(r) {
-			continue
+		if defaultRule(r) || r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
+			continue // the defaults, and multicast routing's rules
 		}
 		out = append(out, s.makeRule(r))
 	}
