@@ -127,6 +127,7 @@ function TestTapPassesFrames(t)
   local p = t.prefix
   local n = ns.add(p .. "n")
   if n:exec({"python3", "-c", "import fcntl"}).code ~= 0 then t:skip("python3 is not installed") end
+  if n:exec({"test", "-c", "/dev/net/tun"}).code ~= 0 then t:skip("no /dev/net/tun (tun is not loaded)") end
   local tap = n:tuntap("tap0", {mode = "tap", owner = 65534, addr = "10.73.0.1/24"})
   t:eq(tap.kind, "tuntap", "kind")
   local d = n:exec({"ip", "-d", "link", "show", "tap0"}).stdout

@@ -113,7 +113,7 @@ func (k *Link) finish(o LinkOptions) error {
 
 // kindErr explains a refused creation: a missing module, a taken name.
 func (n *Netns) kindErr(kind, name string, err error) error {
-	if mod, ok := kindModule[kind]; ok && (errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENODEV) && kind == "tuntap") {
+	if mod, ok := kindModule[kind]; ok && errors.Is(err, unix.EOPNOTSUPP) {
 		return fmt.Errorf("%s %q: the kernel has no %s module", kind, name, mod)
 	}
 	return n.linkErr(kind, name, err)

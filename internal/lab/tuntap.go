@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 
@@ -49,6 +50,9 @@ func (n *Netns) Tuntap(name string, t TuntapOptions, o LinkOptions) (*Link, erro
 		if n.taken(name) {
 			return nil, fmt.Errorf("tuntap %q: a link named %s already exists in %s", name, name, n.Name)
 		}
+		if errors.Is(err, errNoTun) {
+			return nil, fmt.Errorf("tuntap %q: the kernel has no tun module (/dev/net/tun is missing: modprobe tun)", name)
+		}
 		return nil, n.kindErr("tuntap", name, err)
 	}
 	k, err := n.Link(name)
@@ -81,6 +85,8 @@ func (k *Link) configure(o LinkOptions) error {
 	return k.finish(o)
 }
 
+var errNoTun = errors.New("no /dev/net/tun")
+
 type ifreqFlags struct {
 	name  [unix.IFNAMSIZ]byte
 	flags uint16
@@ -89,6 +95,11 @@ type ifreqFlags struct {
 
 func makeTuntap(name string, flags uint16, t TuntapOptions) error {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV) {
+		// the node is made when tun is loaded (or by systemd's static nodes,
+		// whose open autoloads it): a bare /dev without it means no tun
+		return errNoTun
+	}
 	if err != nil {
 		return fmt.Errorf("open /dev/net/tun: %w", err)
 	}
