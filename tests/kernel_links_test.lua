@@ -111,5 +111,9 @@ function TestWireguard(t)
   b:wireguard("wg0", {private_key = kb.private, listen_port = 51820, addr = "10.84.0.2/24",
     peers = {{public_key = ka.public, endpoint = "10.83.0.1:51820", allowed_ips = "10.84.0.1/32", keepalive = 5}}})
   t:eq(ping(a, "10.84.0.2").code, 0, "across wireguard")
-  t:eq(linkInfo(b, "wg0").kind, "wireguard", "kind")
+  local w = linkInfo(b, "wg0")
+  t:eq(w.kind, "wireguard", "kind")
+  t:eq(w.params.listen_port, 51820, "inspect: listen_port")
+  t:eq(w.params.public_key, kb.public, "inspect: public key")
+  assert(w.params.peers[1]:find(ka.public .. " endpoint 10.83.0.1:51820 allowed 10.84.0.1/32", 1, true), "inspect: peer " .. tostring(w.params.peers[1]))
 end

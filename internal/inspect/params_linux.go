@@ -7,6 +7,9 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+	"golang.zx2c4.com/wireguard/wgctrl"
+
+	"github.com/nslua/nslua/internal/nsfs"
 )
 
 // linkDetails are a link's kind parameters (VNI, VLAN id, remote, table,
@@ -70,11 +73,44 @@ func (s *snapshot) linkDetails(l netlink.Link) (parent string, params map[string
 		}
 	case *netlink.Tuntap:
 		set("mode", l.Mode.String())
+	case *netlink.Wireguard:
+		s.wireguardParams(a.Name, p)
 	}
 	if len(p) == 0 {
 		return parent, nil
 	}
 	return parent, p
+}
+
+// wireguardParams reads a WireGuard link's port, public key and peers
+// over its generic netlink family, from a thread inside the namespace.
+func (s *snapshot) wireguardParams(name string, p map[string]any) {
+	nsfs.Do(s.fd, func() error {
+		c, err := wgctrl.New()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		d, err := c.Device(name)
+		if err != nil {
+			return err
+		}
+		p["listen_port"] = d.ListenPort
+		p["public_key"] = d.PublicKey.String()
+		peers := []string{}
+		for _, peer := range d.Peers {
+			text := peer.PublicKey.String()
+			if peer.Endpoint != nil {
+				text += " endpoint " + peer.Endpoint.String()
+			}
+			for _, ip := range peer.AllowedIPs {
+				text += " allowed " + ip.String()
+			}
+			peers = append(peers, text)
+		}
+		p["peers"] = peers
+		return nil
+	})
 }
 
 // vxlanRemotes are the destinations of a VXLAN link's static FDB entries,

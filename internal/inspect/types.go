@@ -47,7 +47,8 @@ type Link struct {
 	Parent string   `json:"parent,omitempty"` // lower link of a macvlan or VLAN ("ifN" if in another namespace)
 	// Params are the kind's parameters: vxlan vni, remote, local, port,
 	// dev, learning, fdb; vlan id, protocol; macvlan mode; vrf table; gre
-	// local, remote, key; tuntap mode.
+	// local, remote, key; tuntap mode; wireguard listen_port, public_key,
+	// peers.
 	Params map[string]any `json:"params,omitempty"`
 }
 
