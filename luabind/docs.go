@@ -88,26 +88,27 @@ var Docs = []Doc{
 	{Section: secNetns, Name: "Netns:links", Sig: "n:links() -> {Link}", Text: "All interfaces."},
 	{Section: secNetns, Name: "Netns:addr", Sig: "n:addr(dev, cidr) -> Link",
 		Text: "Add an address (IPv4 or IPv6; IPv6 without duplicate address detection, usable at once)."},
-	{Section: secNetns, Name: "Netns:route", Sig: "n:route(dst, via [, dev]) | n:route{dst=, via=, dev=, metric=}",
-		Text: "Add a route; dst is a prefix, an address or \"default\" (IPv4 or IPv6 after the gateway). A gateway that is on no connected network raises."},
+	{Section: secNetns, Name: "Netns:route", Sig: "n:route(dst, via [, dev]) | n:route{dst=, via=, dev=, metric=, table=}",
+		Text: "Add a route; dst is a prefix, an address or \"default\" (IPv4 or IPv6 after the gateway). A gateway that is on no connected network raises. table (a number, default main) puts it in another routing table (see Netns:rule, Netns:vrf)."},
 	{Section: secNetns, Name: "Netns:sysctl", Sig: "n:sysctl(key [, value]) -> string",
 		Text: "Read, or write then read back, a net.* sysctl inside the namespace (\"net.ipv4.ip_forward\"). Keys that would leave /proc/sys/net are refused."},
 	{Section: secNetns, Name: "Netns:pids", Sig: "n:pids() -> {pid}", Text: "PIDs of every process in the namespace (as `ip netns pids`)."},
 	{Section: secNetns, Name: "Netns:inspect", Sig: "n:inspect() -> table",
-		Text: "What the namespace holds now: { name, path, inode, netnsid, links = { {name, index, kind, state, mtu, mac, master, addrs, peer = {name, ns}} }, routes = { {dst, via, dev, proto, table} }, " +
-			"sysctl, procs = { {pid, cmd} }, etc = { {path, bound_to, host_exists} }, lab, listen = { {proto, local, iface, pids} } (TCP listening and unbound UDP sockets, by sock_diag, with the processes holding them), neighbours (count of ARP/NDP entries) }."},
+		Text: "What the namespace holds now: { name, path, inode, netnsid, links = { {name, index, kind, state, mtu, mac, master, addrs, peer = {name, ns}, parent, params} }, routes = { {dst, via, dev, proto, table} } (every table but local), " +
+			"rules = { {priority, family, from, to, iif, oif, fwmark, table} }, sysctl, procs = { {pid, cmd} }, etc = { {path, bound_to, host_exists} }, lab, " +
+			"listen = { {proto, local, iface, pids} } (TCP listening and unbound UDP sockets, by sock_diag, with the processes holding them), neighbours (count of ARP/NDP entries) }."},
 	{Section: secNetns, Name: "Netns:delete", Sig: "n:delete()",
 		Text: "Stop the processes nslua started in it (and, for a namespace this lab made, every other process inside, which would otherwise keep it alive and invisible), " +
 			"remove the /etc/netns/NAME files this run wrote, and unpin it."},
 
-	{Section: secLink, Name: "Link fields", Sig: "l.name, l.ns, l.index, l.kind", Text: "kind is \"veth\", \"bridge\", \"device\"..."},
+	{Section: secLink, Name: "Link fields", Sig: "l.name, l.ns, l.index, l.kind", Text: "kind is \"veth\", \"bridge\", \"device\", \"macvlan\", \"vlan\", \"vxlan\", \"tuntap\", \"dummy\", \"vrf\", \"gre\", \"gretap\", \"wireguard\"..."},
 	{Section: secLink, Name: "Link:up", Sig: "l:up() -> l", Text: "`ip link set NAME up`."},
 	{Section: secLink, Name: "Link:down", Sig: "l:down() -> l", Text: "`ip link set NAME down`."},
 	{Section: secLink, Name: "Link:addr", Sig: "l:addr(cidr) -> l", Text: "Add an address; returns the link so calls chain."},
 	{Section: secLink, Name: "Link:addrs", Sig: "l:addrs() -> {cidr}", Text: "The link's addresses, IPv6 link-local included."},
 	{Section: secLink, Name: "Link:mtu", Sig: "l:mtu([n]) -> n", Text: "Read or set the MTU (68..65535)."},
 	{Section: secLink, Name: "Link:mac", Sig: "l:mac([mac]) -> mac", Text: "Read or set the MAC address."},
-	{Section: secLink, Name: "Link:master", Sig: "l:master(bridge | nil) -> l", Text: "Enslave to a bridge in the same namespace; nil releases."},
+	{Section: secLink, Name: "Link:master", Sig: "l:master(bridge | nil) -> l", Text: "Enslave to a bridge (or a VRF) in the same namespace; nil releases."},
 	{Section: secLink, Name: "Link:port", Sig: "l:port{learning=, locked=, flood=, isolated=} -> l", Extra: true,
 		Text: "Bridge-port flags of an enslaved link (`bridge link set dev NAME learning off locked on`): a locked port forwards only from MACs with a static fdb entry (802.1X access ports)."},
 	{Section: secLink, Name: "Link:stp", Sig: "l:stp(on) -> l", Extra: true, Text: "Turn a bridge's spanning tree on or off."},

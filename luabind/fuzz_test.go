@@ -498,7 +498,7 @@ func (e *fuzzEnv) release(t *testing.T, entry fuzzEntry, results []lua.LValue) {
 				}
 			}
 		case *lab.Link:
-			if (entry.name == "ns.veth" || entry.name == "Netns:veth" || entry.name == "Netns:bridge") && !e.inPool(ud) {
+			if fuzzMakesLink[entry.name] && !e.inPool(ud) {
 				if err := obj.Delete(); err != nil && !errors.Is(err, lab.ErrNotFound) && !strings.Contains(err.Error(), "no such") {
 					t.Fatalf("delete %s made by the fuzz: %v", obj.Name, err)
 				}

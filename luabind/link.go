@@ -21,6 +21,7 @@ func (rt *Runtime) linkMethods() map[string]lua.LGFunction {
 		"mtu": rt.linkMTU, "mac": rt.linkMAC, "master": rt.linkMaster, "move": rt.linkMove,
 		"delete": rt.linkDelete, "info": rt.linkInfo, "port": rt.linkPort,
 		"stp": rt.linkSTP, "group_fwd_mask": rt.linkGroupFwdMask,
+		"fdb": rt.linkFDB, "offload": rt.linkOffload,
 	}
 }
 
@@ -97,7 +98,7 @@ func (rt *Runtime) linkMAC(L *lua.LState) int {
 func (rt *Runtime) linkMaster(L *lua.LState) int {
 	c, k := linkMethod(L, "master", 1)
 	if L.GetTop() < 2 {
-		c.raise("argument #1 (bridge) is missing: give a bridge Link, or nil to release")
+		c.raise("argument #1 (bridge) is missing: give a bridge or VRF Link, or nil to release")
 	}
 	var br *lab.Link
 	if L.Get(2) != lua.LNil {

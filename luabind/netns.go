@@ -24,6 +24,11 @@ func (rt *Runtime) netnsMethods() map[string]lua.LGFunction {
 		"links": rt.netnsLinks, "addr": rt.netnsAddr, "route": rt.netnsRoute,
 		"sysctl": rt.netnsSysctl, "pids": rt.netnsPids, "inspect": rt.netnsInspect,
 		"delete": rt.netnsDelete,
+		// link kinds (linkkinds.go), policy routing and NAT (routing.go)
+		"macvlan": rt.netnsMacvlan, "vlan": rt.netnsVlan, "vxlan": rt.netnsVxlan,
+		"tuntap": rt.netnsTuntap, "dummy": rt.netnsDummy, "vrf": rt.netnsVrf,
+		"gre": rt.netnsGre, "gretap": rt.netnsGretap, "wireguard": rt.netnsWireguard,
+		"rule": rt.netnsRule, "masquerade": rt.netnsMasquerade, "forward": rt.netnsForward,
 	}
 }
 
@@ -238,7 +243,7 @@ func (rt *Runtime) netnsRoute(L *lua.LState) int {
 		if L.GetTop() > 2 {
 			c.raise("takes either a table or (dst, via [, dev]), not both")
 		}
-		o := c.opts(2, "dst", "via", "dev", "metric")
+		o := c.opts(2, "dst", "via", "dev", "metric", "table")
 		var has bool
 		if r.Dst, has = o.name("dst"); !has {
 			c.raise("option dst is required (a prefix or \"default\")")
@@ -246,6 +251,7 @@ func (rt *Runtime) netnsRoute(L *lua.LState) int {
 		r.Via, _ = o.name("via")
 		r.Dev, _ = o.name("dev")
 		r.Metric, _ = o.integer("metric", 0, 1<<31-1)
+		r.Table, _ = o.integer("table", 1, 1<<32-1)
 		_ = t
 	} else {
 		r.Dst = c.name(2, "dst")

@@ -25,6 +25,9 @@
 --   opts.conf          file name under /etc/netns/NAME/ (default "dnsmasq.conf" for the first
 --                      server of a namespace, "dnsmasq-IFACE.conf" for the next ones)
 --   opts.ready_timeout seconds to wait for dnsmasq to bind UDP port 67 (default 5)
+--   opts.tx_offload    true keeps tx checksum offload on a veth or bridge iface; by
+--                      default it is turned off (Link:offload): clients reading raw
+--                      sockets drop replies whose checksum a veth left partial
 --   dnsmasq reads the configuration through the namespace's /etc binding
 --   (n:etc(conf) becomes /etc/conf for it); it serves DHCP only (port=0: no DNS),
 --   answers at once (no-ping) and logs every exchange to its Proc's log.
@@ -204,6 +207,10 @@ function dhcp.server(n, opts)
 	if not mine then
 		raise("dhcp.server: %s in %s has no IPv4 address; give it one first (%s:addr(%q, \"10.0.0.1/24\")) so that dnsmasq knows which subnet to serve",
 			iface, n.name, n.name, iface)
+	end
+	local link = n:link(iface)
+	if opts.tx_offload ~= true and (link.kind == "veth" or link.kind == "bridge") then
+		link:offload{tx = false}
 	end
 	local p = cidr.parse(mine)
 	local s = setmetatable({ns = n, iface = iface, subnet = p.network .. "/" .. p.len}, Server)

@@ -19,6 +19,7 @@ func TestExamples(t *testing.T) {
 		{"pin-container", nil, ""},
 		{"etc-overlay", nil, ""},
 		{"star", []string{"20"}, "built 20 leaves"},
+		{"overlay", nil, "hello from leaf1"},
 		{"access-port", []string{"peap"}, ""},
 		{"access-port", []string{"peap", "wrong"}, ""},
 		{"access-port", []string{"md5"}, ""},

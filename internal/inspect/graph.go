@@ -127,6 +127,11 @@ func (g *graph) nsNode(info *Info) *graphNode {
 	if info.Lab != "" {
 		label = append(label, "lab "+info.Lab)
 	}
+	for _, l := range info.Links {
+		if l.Master == "" && l.Peer == nil && (l.Params != nil || l.Parent != "") {
+			label = append(label, kindLabel(l)) // tunnels, VLANs, VRFs...
+		}
+	}
 	n := g.node(kind, label...)
 	n.info = info
 	g.nsNodes[info.Inode] = n
@@ -145,7 +150,7 @@ func (g *graph) bridge(info *Info, br Link) *graphNode {
 	var ports []string
 	for _, l := range info.Links {
 		if l.Master == br.Name && l.Peer == nil {
-			ports = append(ports, l.Name)
+			ports = append(ports, kindLabel(l))
 		}
 	}
 	if len(ports) > 0 {
@@ -227,7 +232,7 @@ func linkByName(info *Info, name string) (Link, bool) {
 // endText is an interface with its addresses, minus IPv6 link-local ones
 // (every IPv6 link has one; they would only clutter the picture).
 func endText(l Link) string {
-	parts := []string{l.Name}
+	parts := []string{kindLabel(l)}
 	for _, a := range l.Addrs {
 		ip, _, err := net.ParseCIDR(a)
 		if err == nil && ip.To4() == nil && ip.IsLinkLocalUnicast() {

@@ -179,8 +179,12 @@ func (s *snapshot) buildInfo(name, etcName string) error {
 	}
 	routes, err := dump("list routes", s.path, func() ([]netlink.Route, error) {
 		return s.h.RouteListFiltered(netlink.FAMILY_ALL,
-			&netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+			&netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
 	})
+	if err != nil {
+		return err
+	}
+	rules, err := s.listRules()
 	if err != nil {
 		return err
 	}
@@ -209,6 +213,7 @@ func (s *snapshot) buildInfo(name, etcName string) error {
 		Inode:      s.inode,
 		Links:      s.makeLinks(addrs),
 		Routes:     s.makeRoutes(routes),
+		Rules:      rules,
 		Sysctl:     sysctl,
 		Procs:      []Proc{},
 		Etc:        etc,
@@ -245,6 +250,7 @@ func (s *snapshot) makeLinks(addrs []netlink.Addr) []Link {
 		if link.Addrs == nil {
 			link.Addrs = []string{}
 		}
+		link.Parent, link.Params = s.linkDetails(l)
 		out = append(out, link)
 	}
 	return out
@@ -265,6 +271,9 @@ func linkKind(l netlink.Link) string {
 func (s *snapshot) makeRoutes(routes []netlink.Route) []Route {
 	out := make([]Route, 0, len(routes))
 	for _, r := range routes {
+		if r.Table == unix.RT_TABLE_LOCAL {
+			continue // the kernel's own: local and broadcast addresses
+		}
 		out = append(out, s.makeRoute(r))
 	}
 	return out
@@ -275,7 +284,7 @@ func (s *snapshot) makeRoute(r netlink.Route) Route {
 		Dst:    prefixString(r.Dst),
 		Dev:    s.linkName(r.LinkIndex),
 		Proto:  r.Protocol.String(),
-		Table:  "main",
+		Table:  tableName(r.Table),
 		Metric: r.Priority,
 	}
 	if r.Gw != nil {

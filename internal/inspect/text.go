@@ -45,6 +45,9 @@ func writeInfo(w io.Writer, info *Info) {
 	for _, r := range info.Routes {
 		fmt.Fprintf(w, "  route\t%s\n", routeText(r))
 	}
+	for _, r := range info.Rules {
+		fmt.Fprintf(w, "  rule\t%s\n", ruleText(r))
+	}
 	if len(info.Sysctl) > 0 {
 		fmt.Fprintf(w, "  sysctl\t%s\n", sysctlText(info.Sysctl))
 	}
@@ -98,6 +101,9 @@ func linkRelation(l Link) string {
 	if l.Peer != nil {
 		parts = append(parts, "peer "+l.Peer.Name+"@"+l.Peer.NS)
 	}
+	if p := paramsText(l); p != "" {
+		parts = append(parts, p)
+	}
 	if parts == nil {
 		return "-"
 	}
@@ -120,6 +126,9 @@ func routeText(r Route) string {
 	add("dev", r.Dev)
 	add("proto", r.Proto)
 	add("src", r.Src)
+	if r.Table != "main" && r.Table != "" {
+		add("table", r.Table)
+	}
 	if r.Metric != 0 {
 		add("metric", strconv.Itoa(r.Metric))
 	}

@@ -25,6 +25,7 @@ type Info struct {
 	NetnsID *int              `json:"netnsid"` // as seen from the host; nil if it has none
 	Links   []Link            `json:"links"`
 	Routes  []Route           `json:"routes"`
+	Rules   []Rule            `json:"rules"` // policy routing, minus the kernel's three defaults
 	Sysctl  map[string]string `json:"sysctl"`
 	Procs   []Proc            `json:"procs"`
 	Etc     []Etc             `json:"etc"`
@@ -57,6 +58,24 @@ type Link struct {
 	Master string   `json:"master,omitempty"`
 	Addrs  []string `json:"addrs"` // "10.0.0.1/24", "fd00::1/64", kernel order
 	Peer   *Peer    `json:"peer,omitempty"`
+	Parent string   `json:"parent,omitempty"` // lower link of a macvlan or VLAN ("ifN" if in another namespace)
+	// Params are the kind's parameters: vxlan vni, remote, local, port,
+	// dev, learning, fdb; vlan id, protocol; macvlan mode; vrf table; gre
+	// local, remote, key; tuntap mode; wireguard listen_port, public_key,
+	// peers.
+	Params map[string]any `json:"params,omitempty"`
+}
+
+// Rule is one policy-routing rule, as `ip rule` shows it.
+type Rule struct {
+	Priority int    `json:"priority"`
+	Family   string `json:"family"` // "inet" or "inet6"
+	From     string `json:"from,omitempty"`
+	To       string `json:"to,omitempty"`
+	Iif      string `json:"iif,omitempty"`
+	Oif      string `json:"oif,omitempty"`
+	Fwmark   int    `json:"fwmark,omitempty"`
+	Table    string `json:"table"`
 }
 
 // Peer is where the other end of a veth lives.
@@ -69,13 +88,13 @@ type Peer struct {
 	Inode uint64 `json:"inode,omitempty"` // the peer namespace's inode, when known
 }
 
-// Route is one entry of the main routing table.
+// Route is one entry of a routing table (all but the local table).
 type Route struct {
 	Dst    string `json:"dst"`           // "default" or a prefix
 	Via    string `json:"via,omitempty"` // gateway(s), comma-separated for multipath
 	Dev    string `json:"dev,omitempty"` // interface(s), comma-separated for multipath
 	Proto  string `json:"proto"`
-	Table  string `json:"table"` // always "main"
+	Table  string `json:"table"` // "main", or the table's number
 	Src    string `json:"src,omitempty"`
 	Metric int    `json:"metric,omitempty"`
 	Type   string `json:"type,omitempty"` // set when not unicast: "blackhole", "unreachable", ...

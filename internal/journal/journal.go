@@ -41,6 +41,7 @@ const (
 	KindEtcFile Kind = "etcfile" // a file under /etc/netns written by the lab
 	KindEtcDir  Kind = "etcdir"  // a directory under /etc/netns made by the lab
 	KindProc    Kind = "proc"    // a process the lab started
+	KindNft     Kind = "nft"     // a lab's nftables table in a namespace it did not create
 )
 
 // op is what a record does to the journal's state.

@@ -16,6 +16,7 @@ type Route struct {
 	Via    string // gateway address, optional when Dev is given
 	Dev    string
 	Metric int
+	Table  int // 0: main
 }
 
 // AddRoute: `ip route add DST via VIA dev DEV metric M`.
@@ -39,6 +40,9 @@ func routeErr(n *Netns, r Route, err error) error {
 	if r.Via != "" {
 		what += " via " + r.Via
 	}
+	if r.Table != 0 {
+		what += fmt.Sprintf(" table %d", r.Table)
+	}
 	switch {
 	case errors.Is(err, unix.ENETUNREACH), errors.Is(err, unix.EHOSTUNREACH): // IPv4, IPv6
 		return fmt.Errorf("%s in %s: gateway %s is not on any connected network there", what, n.Name, r.Via)
@@ -52,10 +56,13 @@ func (n *Netns) routeSpec(r Route) (*netlink.Route, error) {
 	if r.Via == "" && r.Dev == "" {
 		return nil, errors.New("route needs a gateway (via) or a device (dev)")
 	}
+	if r.Table < 0 || r.Table > 1<<32-1 {
+		return nil, fmt.Errorf("table %d is out of range", r.Table)
+	}
 	if r.Metric < 0 {
 		return nil, fmt.Errorf("metric %d is negative", r.Metric)
 	}
-	spec := &netlink.Route{Priority: r.Metric}
+	spec := &netlink.Route{Priority: r.Metric, Table: r.Table}
 	var gw net.IP
 	if r.Via != "" {
 		if gw = net.ParseIP(r.Via); gw == nil {

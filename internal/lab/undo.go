@@ -82,6 +82,8 @@ func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
 			continue
 		case journal.KindLink:
 			err = u.removeLink(e)
+		case journal.KindNft:
+			err = u.removeNft(e)
 		case journal.KindEtcFile:
 			err = u.removeEtcFile(e)
 		case journal.KindEtcDir:
