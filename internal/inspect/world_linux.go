@@ -192,7 +192,7 @@ func (w *world) search(s *snapshot, id int) (*snapshot, error) {
 	}
 	tried := map[uint64]bool{}
 	for _, r := range refs {
-		if w.byPath[r.path] != nil || w.byInode[r.inode] != nil || tried[r.inode] {
+		if w.byPath[r.path] != nil || w.byInode[r.inode] != nil || r.inode != 0 && tried[r.inode] {
 			continue
 		}
 		b, inode, err := w.tryRef(s, id, r)
@@ -202,7 +202,11 @@ func (w *world) search(s *snapshot, id int) (*snapshot, error) {
 		if b != nil {
 			return b, nil
 		}
-		tried[inode] = true
+		// A ref that vanished has no inode: marking 0 tried would skip
+		// every pin after it (pins are listed without their inode).
+		if inode != 0 {
+			tried[inode] = true
+		}
 	}
 	return nil, nil
 }
