@@ -338,7 +338,9 @@ func (r *Run) teardown() []error {
 	}
 	kept := r.Lab.Kept()
 	errs = append(errs, r.Lab.Close()...)
-	if r.opts.Reaper && !kept { // a kept lab's daemons stay up, and so do theirs
+	// A kept lab's daemons stay up, and so do theirs; a run that started
+	// no process has no orphans to look for.
+	if r.opts.Reaper && !kept && r.Lab.StartedProcesses() {
 		errs = append(errs, sweepOrphans(r.log)...)
 	}
 	if kept {

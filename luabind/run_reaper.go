@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -99,8 +100,32 @@ func sweepOrphans(log io.Writer) []error {
 	return []error{fmt.Errorf("processes left behind keep appearing: %v", liveChildren())}
 }
 
-// liveChildren lists this process's children that are not zombies.
+// liveChildren lists this process's children that are not zombies, from
+// each thread's /proc/self/task/TID/children (an orphan is given to one of
+// them), not a scan of every process on the machine.
 func liveChildren() []int {
+	tasks, _ := os.ReadDir("/proc/self/task")
+	var pids []int
+	for _, t := range tasks {
+		data, err := os.ReadFile("/proc/self/task/" + t.Name() + "/children")
+		if errors.Is(err, os.ErrNotExist) && t.Name() == strconv.Itoa(os.Getpid()) {
+			return scanChildren() // a kernel without CONFIG_PROC_CHILDREN
+		}
+		for _, f := range strings.Fields(string(data)) {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			if st := procStat(pid); len(st) > 0 && st[0] != "Z" && st[0] != "X" {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
+// scanChildren finds the children in every process's /proc/PID/stat.
+func scanChildren() []int {
 	self := strconv.Itoa(os.Getpid())
 	dir, _ := os.ReadDir("/proc")
 	var pids []int

@@ -42,6 +42,7 @@ const (
 	KindEtcDir  Kind = "etcdir"  // a directory under /etc/netns made by the lab
 	KindProc    Kind = "proc"    // a process the lab started
 	KindNft     Kind = "nft"     // a lab's nftables table in a namespace it did not create
+	KindCgroup  Kind = "cgroup"  // the run's cgroup (v2), holding every process it started; Name is its directory
 )
 
 // op is what a record does to the journal's state.

@@ -107,6 +107,15 @@ const RunEnv = "NSLUA_RUN"
 // runID is the marker value of the run of lab name by process pid.
 func runID(name string, pid int) string { return fmt.Sprintf("%s/%d", name, pid) }
 
+// StartedProcesses reports whether the run has started a process: only
+// then can processes of the run be left (a run's orphans descend from
+// what it started).
+func (l *Lab) StartedProcesses() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.started
+}
+
 // markerIfStarted is runID once the run has started a process: scanning
 // every process's environment costs milliseconds that a run which started
 // nothing need not pay.
