@@ -247,7 +247,7 @@ func TestTrustDownAfterInterruptedSteps(t *testing.T) {
 	}
 	// What a down killed after these steps leaves: the host file restored
 	// and its backup removed; namespace a unmounted, its file still there.
-	backups, _ := filepath.Glob("/run/nslua/" + p + "-lab/backup/*")
+	backups, _ := filepath.Glob("/var/lib/nslua/" + p + "-lab/backup/*") // journal.PersistDir: backups outlive a reboot
 	if len(backups) != 1 {
 		t.Fatalf("backups: %v, want one", backups)
 	}

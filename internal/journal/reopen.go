@@ -13,7 +13,12 @@ import (
 // Gone is meant to be called on it, then CloseFile.
 func Reopen(name string, st *State) (*Journal, error) {
 	dir := Dir(name)
-	f, err := os.OpenFile(filepath.Join(dir, "journal"), os.O_WRONLY|os.O_APPEND|unix.O_CLOEXEC, 0)
+	// After a reboot (or a lost /run/nslua) only the persistent records
+	// are left: a fresh file takes the records of what down removes.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("lab %q: %w", name, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "journal"), os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lab %q: open journal: %w", name, err)
 	}
