@@ -20,7 +20,7 @@ func (rt *Runtime) linkMethods() map[string]lua.LGFunction {
 		"up": rt.linkUp, "down": rt.linkDown, "addr": rt.linkAddr, "addrs": rt.linkAddrs,
 		"mtu": rt.linkMTU, "mac": rt.linkMAC, "master": rt.linkMaster, "move": rt.linkMove,
 		"delete": rt.linkDelete, "info": rt.linkInfo, "port": rt.linkPort,
-		"stp": rt.linkSTP, "group_fwd_mask": rt.linkGroupFwdMask,
+		"stp": rt.linkSTP, "group_fwd_mask": rt.linkGroupFwdMask, "shape": rt.linkShape,
 	}
 }
 

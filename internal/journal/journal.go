@@ -33,6 +33,7 @@ const (
 	KindEtcFile = "etcfile" // a file under /etc/netns written by the lab
 	KindEtcDir  = "etcdir"  // a directory under /etc/netns made by the lab
 	KindProc    = "proc"    // a process the lab started
+	KindQdisc   = "qdisc"   // link shaping in a namespace the lab did not create
 )
 
 // Entry is one resource. Identity fields are filled in by Done once the

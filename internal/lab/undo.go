@@ -58,6 +58,8 @@ func (u *undoer) undo(entries []*journal.Entry, l *Lab) []error {
 		switch e.Kind {
 		case journal.KindLink:
 			err = u.removeLink(e)
+		case journal.KindQdisc:
+			err = u.removeQdisc(e)
 		case journal.KindEtcFile:
 			err = u.removeEtcFile(e)
 		case journal.KindEtcDir:

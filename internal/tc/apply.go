@@ -1,0 +1,139 @@
+package tc
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// ErrNoNetem is returned when the kernel has no sch_netem.
+var ErrNoNetem = errors.New("the kernel has no sch_netem (netem qdisc): rate alone works with tbf; load sch_netem or use a kernel built with CONFIG_NET_SCH_NETEM")
+
+func list(h *netlink.Handle, index int) ([]netlink.Qdisc, error) {
+	link := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: index}}
+	var qs []netlink.Qdisc
+	var err error
+	for try := 0; try < 5; try++ {
+		if qs, err = h.QdiscList(link); !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := qs[:0]
+	for _, q := range qs {
+		if q.Attrs().LinkIndex == index {
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+// Qdiscs lists the qdiscs of link index.
+func Qdiscs(h *netlink.Handle, index int) ([]netlink.Qdisc, error) { return list(h, index) }
+
+// Current reads the shape of link index (ok false: not shaped).
+func Current(h *netlink.Handle, index, mtu int) (Shape, bool, error) {
+	qs, err := list(h, index)
+	if err != nil {
+		return Shape{}, false, err
+	}
+	s, ok := Read(qs, mtu)
+	return s, ok, nil
+}
+
+// Apply makes link index shape as s, changing the qdiscs in place where
+// the tree keeps its form (a changed rate or delay: no packet is lost to
+// the change), and replacing the root only where it must (a rate added to
+// or taken from a netem). A zero s removes the shaping. On failure it puts
+// back what was there.
+func Apply(h *netlink.Handle, index, mtu int, s Shape) error {
+	if s.IsZero() {
+		return Remove(h, index)
+	}
+	qs, err := list(h, index)
+	if err != nil {
+		return err
+	}
+	prev, had := Read(qs, mtu)
+	err = apply(h, qs, Build(s, index, mtu))
+	if err == nil {
+		return nil
+	}
+	if had {
+		apply(h, mustList(h, index), Build(prev, index, mtu))
+	} else {
+		Remove(h, index)
+	}
+	return err
+}
+
+func mustList(h *netlink.Handle, index int) []netlink.Qdisc {
+	qs, _ := list(h, index)
+	return qs
+}
+
+func apply(h *netlink.Handle, qs []netlink.Qdisc, want Tree) error {
+	root := Root(qs)
+	kept := root != nil && root.Type() == want.Root.Type() && root.Attrs().Handle == want.Root.Attrs().Handle
+	if kept {
+		if err := h.QdiscChange(want.Root); err != nil {
+			return qdiscErr("change", want.Root, err)
+		}
+	} else if err := h.QdiscReplace(want.Root); err != nil {
+		return qdiscErr("add", want.Root, err)
+	}
+	if want.Root.Type() != "tbf" {
+		return nil
+	}
+	var child netlink.Qdisc
+	if kept {
+		child = childOf(qs, TbfHandle|1)
+	}
+	hasNetem := child != nil && child.Type() == "netem" && child.Attrs().Handle == NetemHandle
+	switch {
+	case want.Child != nil && hasNetem:
+		return qdiscErr("change", want.Child, h.QdiscChange(want.Child))
+	case want.Child != nil:
+		return qdiscErr("add", want.Child, h.QdiscReplace(want.Child))
+	case child != nil && child.Type() == "netem":
+		// Deleting the child leaves the class empty; changing the tbf
+		// then gives it its default byte fifo again.
+		if err := h.QdiscDel(child); err != nil {
+			return qdiscErr("delete", child, err)
+		}
+		return qdiscErr("change", want.Root, h.QdiscChange(want.Root))
+	}
+	return nil
+}
+
+func qdiscErr(op string, q netlink.Qdisc, err error) error {
+	if err == nil {
+		return nil
+	}
+	if q.Type() == "netem" && (errors.Is(err, unix.ENOENT) || strings.Contains(err.Error(), "unknown")) {
+		return ErrNoNetem
+	}
+	return fmt.Errorf("%s %s qdisc: %w", op, q.Type(), err)
+}
+
+// Remove deletes a root tbf or netem of link index, if any, which gives
+// the link back its default qdisc.
+func Remove(h *netlink.Handle, index int) error {
+	qs, err := list(h, index)
+	if err != nil {
+		return err
+	}
+	root := Root(qs)
+	if root == nil || (root.Type() != "tbf" && root.Type() != "netem") {
+		return nil
+	}
+	if err := h.QdiscDel(root); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("delete %s qdisc: %w", root.Type(), err)
+	}
+	return nil
+}
