@@ -25,6 +25,7 @@ const usage = `usage:
   nslua graph [LAB] [--format dot|mermaid]          the live topology as DOT or Mermaid
   nslua ls [--json]                                 labs that are up, and pinned namespaces
   nslua down LAB | --all                            remove a kept or crashed lab
+  nslua shape NS LINK [key=value...] | off          shape a link (rate=10mbit delay=20ms loss=1%...)
   nslua version
 `
 
@@ -72,6 +73,8 @@ func dispatch(args []string) error {
 			return cmdLs(args[1:])
 		case "down":
 			return cmdDown(args[1:])
+		case "shape":
+			return cmdShape(args[1:])
 		case "version", "--version":
 			return cmdVersion(args[1:])
 		case "help", "-h", "--help":

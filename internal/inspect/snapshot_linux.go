@@ -230,7 +230,7 @@ func (s *snapshot) buildInfo(name, etcName string) error {
 		Procs:  []Proc{},
 		Etc:    etc,
 	}
-	return nil
+	return s.addShapes()
 }
 
 func (s *snapshot) makeLinks(addrs []netlink.Addr) []Link {

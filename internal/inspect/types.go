@@ -43,6 +43,9 @@ type Link struct {
 	Master string   `json:"master,omitempty"`
 	Addrs  []string `json:"addrs"` // "10.0.0.1/24", "fd00::1/64", kernel order
 	Peer   *Peer    `json:"peer,omitempty"`
+	// Shape is the egress shaping, as link:shape() returns it (nil: none):
+	// strings with units, limit a number of packets.
+	Shape map[string]any `json:"shape,omitempty"`
 }
 
 // Peer is where the other end of a veth lives.
