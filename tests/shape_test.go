@@ -5,7 +5,9 @@ import (
 	"io"
 	"math"
 	"os/exec"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
@@ -161,3 +163,108 @@ func TestShapeRateIperf(t *testing.T) {
 }
 
 func TestShapeLua(t *testing.T) { runLuaTests(t, "shape_test.lua") }
+
+func qdiscOf(t *testing.T, dev string, netns ...string) string {
+	t.Helper()
+	args := []string{"qdisc", "show", "dev", dev}
+	if len(netns) > 0 {
+		args = append([]string{"-n", netns[0]}, args...)
+	}
+	out, err := exec.Command("tc", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tc %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// Shaping a host link the lab did not make is journaled and undone: by
+// the run's teardown, and by `nslua down` for a kept lab. A qdisc someone
+// configured on a host link is refused, not replaced.
+func TestShapeHostLinkUndone(t *testing.T) {
+	p := prefix(t)
+	cleanupPrefix(t, p)
+	h1, h2 := p+"h1", p+"h2"
+	sh(t, "ip link add "+h1+" type veth peer name "+h2)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", h1).Run() })
+
+	code := `local l = ns.host():link("` + h1 + `"); l:shape{rate = "1mbit"}
+		assert(l:shape().rate == "1mbit"); print("shaped")`
+	stdout, stderr, rc := run(t, "", "--lab", p+"-run", "-e", code)
+	if rc != 0 || !strings.Contains(stdout, "shaped") {
+		t.Fatalf("exit %d: %s %s", rc, stdout, stderr)
+	}
+	if q := qdiscOf(t, h1); strings.Contains(q, "tbf") {
+		t.Errorf("the run ended, its shaping of the host link %s stayed: %s", h1, q)
+	}
+
+	stdout, stderr, rc = run(t, "", "--lab", p+"-kept", "--keep", "-e", `ns.host():link("`+h1+`"):shape{rate = "2mbit"}`)
+	if rc != 0 {
+		t.Fatalf("kept run: exit %d: %s %s", rc, stdout, stderr)
+	}
+	if q := qdiscOf(t, h1); !strings.Contains(q, "tbf 4e53: root") {
+		t.Fatalf("kept lab: no shaping on %s: %s", h1, q)
+	}
+	stdout, stderr, rc = run(t, "", "down", p+"-kept")
+	if rc != 0 || !strings.Contains(stdout, "removed the shaping of "+h1) {
+		t.Errorf("down: exit %d: %s %s", rc, stdout, stderr)
+	}
+	if q := qdiscOf(t, h1); strings.Contains(q, "tbf") {
+		t.Errorf("after down the host link is still shaped: %s", q)
+	}
+
+	sh(t, "tc qdisc add dev "+h2+" root handle 1: tbf rate 5mbit burst 5kb limit 10kb")
+	_, stderr, rc = run(t, "", "--lab", p+"-refuse", "-e", `ns.host():link("`+h2+`"):shape{rate = "1mbit"}`)
+	if rc == 0 || !strings.Contains(stderr, "nslua did not make (tbf 1:)") {
+		t.Errorf("shaping over a configured qdisc: exit %d, %s", rc, stderr)
+	}
+	if q := qdiscOf(t, h2); !strings.Contains(q, "tbf 1: root") || !strings.Contains(q, "5Mbit") {
+		t.Errorf("the configured qdisc was touched: %s", q)
+	}
+}
+
+// `nslua shape` changes a running lab's link from the shell, `nslua
+// inspect` shows it (text and JSON), `off` removes it.
+func TestShapeCLI(t *testing.T) {
+	p := prefix(t)
+	cleanupPrefix(t, p)
+	r := startNslua(t, "ready", "--lab", p+"-lab", "-e", `
+		local a, b = ns.add("`+p+`a"), ns.add("`+p+`b")
+		a:veth("eth0", b, "eth0", {shape = {rate = "10mbit"}})
+		print("ready"); io.stdout:flush(); ns.wait()`)
+	r.waitReady()
+	defer func() { r.signal(syscall.SIGTERM); r.wait() }()
+	out, stderr, rc := run(t, "", "shape", p+"a", "eth0")
+	if rc != 0 || strings.TrimSpace(out) != p+"a eth0: rate=10mbit" {
+		t.Errorf("show: exit %d %q %s", rc, out, stderr)
+	}
+	out, stderr, rc = run(t, "", "shape", p+"a", "eth0", "rate=20mbit", "limit=50")
+	if rc != 0 || strings.TrimSpace(out) != p+"a eth0: rate=20mbit limit=50" {
+		t.Errorf("set: exit %d %q %s", rc, out, stderr)
+	}
+	if strings.Contains(stderr, "note:") {
+		t.Errorf("a lab's namespace got the note for namespaces of no lab: %s", stderr)
+	}
+	out, _, _ = run(t, "", "inspect", p+"a")
+	if !regexp.MustCompile(`(?m)^ +shape +eth0: rate=20mbit limit=50$`).MatchString(out) {
+		t.Errorf("inspect text lacks the shaping:\n%s", out)
+	}
+	out, _, _ = run(t, "", "inspect", "--json", p+"a")
+	if !strings.Contains(out, `"rate": "20mbit"`) || !strings.Contains(out, `"limit": 50`) {
+		t.Errorf("inspect --json lacks the shaping:\n%s", out)
+	}
+	_, stderr, rc = run(t, "", "shape", p+"a", "eth0", "delay=20")
+	if rc != 2 || !strings.Contains(stderr, "delay: '20' has no unit; write 20ms") {
+		t.Errorf("bad value: exit %d, %s", rc, stderr)
+	}
+	out, stderr, rc = run(t, "", "shape", p+"a", "eth0", "off")
+	if rc != 0 || strings.TrimSpace(out) != p+"a eth0: not shaped" {
+		t.Errorf("off: exit %d %q %s", rc, out, stderr)
+	}
+	if q := qdiscOf(t, "eth0", p+"a"); !strings.Contains(q, "noqueue") {
+		t.Errorf("after off: %s", q)
+	}
+	_, stderr, rc = run(t, "", "shape", p+"a", "nope0")
+	if rc != 1 || !strings.Contains(stderr, "no link nope0 in "+p+"a") {
+		t.Errorf("missing link: exit %d, %s", rc, stderr)
+	}
+}

@@ -96,7 +96,7 @@ func applyShape(h *netlink.Handle, index, mtu int, s tc.Shape) error {
 	}
 	if root := tc.Root(qs); root != nil && root.Attrs().Handle != 0 && root.Type() != "tbf" && root.Type() != "netem" {
 		return fmt.Errorf("the link has a %s qdisc (%s) that nslua did not make: remove it first (tc qdisc del dev LINK root)",
-			root.Type(), netlink.HandleStr(root.Attrs().Handle))
+			root.Type(), tc.HandleText(root.Attrs().Handle))
 	}
 	err = tc.Apply(h, index, mtu, s)
 	if errors.Is(err, tc.ErrNoNetem) {

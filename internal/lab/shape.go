@@ -86,7 +86,7 @@ func (k *Link) checkForeignRoot(h *netlink.Handle) error {
 		return nil
 	}
 	return fmt.Errorf("%s in %s has a qdisc nslua did not make (%s %s): nslua could not restore it at teardown, so it leaves it alone; remove it first (tc qdisc del dev %s root)",
-		k.Name, k.NS.Name, root.Type(), netlink.HandleStr(root.Attrs().Handle), k.Name)
+		k.Name, k.NS.Name, root.Type(), tc.HandleText(root.Attrs().Handle), k.Name)
 }
 
 // journalQdisc records the link's qdisc, once however often it changes.

@@ -2,6 +2,7 @@ package tc
 
 import (
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -229,3 +230,6 @@ func absDiff(a, b uint32) uint32 {
 	}
 	return b - a
 }
+
+// HandleText writes a qdisc handle as tc does ("4e53:").
+func HandleText(h uint32) string { return strconv.FormatUint(uint64(h>>16), 16) + ":" }
