@@ -79,7 +79,10 @@ func mustList(h *netlink.Handle, index int) []netlink.Qdisc {
 
 func apply(h *netlink.Handle, qs []netlink.Qdisc, want Tree) error {
 	root := Root(qs)
-	kept := root != nil && root.Type() == want.Root.Type() && root.Attrs().Handle == want.Root.Attrs().Handle
+	if want.Root.Type() == "netem" {
+		return putNetem(h, root, want.Root.(*netlink.Netem))
+	}
+	kept := root != nil && root.Type() == "tbf" && root.Attrs().Handle == TbfHandle
 	if kept {
 		if err := h.QdiscChange(want.Root); err != nil {
 			return qdiscErr("change", want.Root, err)
@@ -87,20 +90,14 @@ func apply(h *netlink.Handle, qs []netlink.Qdisc, want Tree) error {
 	} else if err := h.QdiscReplace(want.Root); err != nil {
 		return qdiscErr("add", want.Root, err)
 	}
-	if want.Root.Type() != "tbf" {
-		return nil
-	}
 	var child netlink.Qdisc
 	if kept {
 		child = childOf(qs, TbfHandle|1)
 	}
-	hasNetem := child != nil && child.Type() == "netem" && child.Attrs().Handle == NetemHandle
-	switch {
-	case want.Child != nil && hasNetem:
-		return qdiscErr("change", want.Child, h.QdiscChange(want.Child))
-	case want.Child != nil:
-		return qdiscErr("add", want.Child, h.QdiscReplace(want.Child))
-	case child != nil && child.Type() == "netem":
+	if want.Child != nil {
+		return putNetem(h, child, want.Child.(*netlink.Netem))
+	}
+	if child != nil && child.Type() == "netem" {
 		// Deleting the child leaves the class empty; changing the tbf
 		// then gives it its default byte fifo again.
 		if err := h.QdiscDel(child); err != nil {
@@ -109,6 +106,30 @@ func apply(h *netlink.Handle, qs []netlink.Qdisc, want Tree) error {
 		return qdiscErr("change", want.Root, h.QdiscChange(want.Root))
 	}
 	return nil
+}
+
+// putNetem makes want the netem at its parent, where cur is: changed in
+// place when it is nslua's and the change can say everything, else made
+// afresh under the other handle (replacing cur).
+func putNetem(h *netlink.Handle, cur netlink.Qdisc, want *netlink.Netem) error {
+	if n, ok := cur.(*netlink.Netem); ok && Ours(n) {
+		if !stale(n, want) {
+			want.Handle = n.Handle
+			return qdiscErr("change", want, h.QdiscChange(want))
+		}
+		want.Handle = NetemHandle
+		if n.Handle == NetemHandle {
+			want.Handle = netemAlt
+		}
+	}
+	return qdiscErr("add", want, h.QdiscReplace(want))
+}
+
+// stale: a change would leave corruption or reordering of cur in place
+// (the kernel keeps them when their attribute is absent, and netlink
+// leaves out a zero one).
+func stale(cur, want *netlink.Netem) bool {
+	return (cur.CorruptProb > 0 && want.CorruptProb == 0) || (cur.ReorderProb > 0 && want.ReorderProb == 0)
 }
 
 func qdiscErr(op string, q netlink.Qdisc, err error) error {

@@ -15,6 +15,10 @@ import (
 const (
 	TbfHandle   uint32 = 0x4e530000
 	NetemHandle uint32 = 0x4e540000
+	// netemAlt takes over from NetemHandle (and back) when a netem must be
+	// made afresh: a change cannot clear corruption or reordering, since
+	// the kernel keeps those when their attribute is left out.
+	netemAlt uint32 = 0x4e550000
 )
 
 // netemDefaultLimit is netem's own default queue length (packets).
@@ -166,7 +170,7 @@ func Ours(q netlink.Qdisc) bool {
 	case *netlink.Tbf:
 		return q.Attrs().Handle == TbfHandle
 	case *netlink.Netem:
-		return q.Attrs().Handle == NetemHandle
+		return q.Attrs().Handle == NetemHandle || q.Attrs().Handle == netemAlt
 	}
 	return false
 }
@@ -218,7 +222,9 @@ func readNetem(s *Shape, q *netlink.Netem) {
 	s.Loss = fromPct(q.Loss)
 	s.Duplicate = fromPct(q.Duplicate)
 	s.Corrupt = fromPct(q.CorruptProb)
-	s.Reorder = fromPct(q.ReorderProb)
+	if q.Gap > 0 { // without a gap the kernel reorders nothing
+		s.Reorder = fromPct(q.ReorderProb)
+	}
 	if q.Limit != netemDefaultLimit {
 		s.Limit = q.Limit
 	}
