@@ -55,6 +55,12 @@ func Apply(h *netlink.Handle, index, mtu int, s Shape) error {
 	if s.IsZero() {
 		return Remove(h, index)
 	}
+	if done, err := applyFirst(h, Build(s, index, mtu)); done {
+		return err
+	}
+	if done, err := changeRate(h, Build(s, index, mtu)); done {
+		return err
+	}
 	qs, err := list(h, index)
 	if err != nil {
 		return err
@@ -70,6 +76,49 @@ func Apply(h *netlink.Handle, index, mtu int, s Shape) error {
 		Remove(h, index)
 	}
 	return err
+}
+
+// applyFirst shapes a link that has the kernel's default qdisc, without
+// listing its qdiscs (a dump walks every link of the namespace: shaping
+// the 500 ports of a star would cost a dump each). An exclusive add at the
+// root succeeds only over a default qdisc; done is false when there is
+// another, and Apply then reads what is there.
+func applyFirst(h *netlink.Handle, want Tree) (done bool, err error) {
+	err = h.QdiscAdd(want.Root)
+	if errors.Is(err, unix.EEXIST) {
+		return false, nil
+	}
+	if err != nil {
+		return true, qdiscErr("add", want.Root, err)
+	}
+	if want.Child != nil {
+		if err := h.QdiscAdd(want.Child); err != nil {
+			h.QdiscDel(want.Root)
+			return true, qdiscErr("add", want.Child, err)
+		}
+	}
+	return true, nil
+}
+
+// changeRate changes a rate-only shaping in place without a dump: a
+// change of nslua's tbf succeeds only if it is the root, and a netem of
+// nslua's under it is deleted by its handle (the kernel refuses any other).
+func changeRate(h *netlink.Handle, want Tree) (done bool, err error) {
+	if want.Child != nil || want.Root.Type() != "tbf" || h.QdiscChange(want.Root) != nil {
+		return false, nil
+	}
+	index := want.Root.Attrs().LinkIndex
+	deleted := false
+	for _, handle := range []uint32{NetemHandle, netemAlt} {
+		q := &netlink.Netem{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: index, Handle: handle, Parent: TbfHandle | 1}}
+		if h.QdiscDel(q) == nil {
+			deleted = true
+		}
+	}
+	if deleted { // the tbf's own fifo again
+		return true, qdiscErr("change", want.Root, h.QdiscChange(want.Root))
+	}
+	return true, nil
 }
 
 func mustList(h *netlink.Handle, index int) []netlink.Qdisc {
