@@ -166,3 +166,15 @@ func TestKernelShapeTree(t *testing.T) {
 	step(`{rate = "1gbit", delay = "1ms"}`, "delay=1ms rate=1gbit", "tbf 4e53: root", "netem 4e54: parent 4e53:1")
 	step(`(false)`, "", "noqueue")
 }
+
+// examples/loss-ramp.lua (it needs netem) runs and reports a rising loss.
+func TestKernelShapeLossRampExample(t *testing.T) {
+	needModules(t, "sch_netem")
+	p := prefix(t)
+	cleanupPrefix(t, p)
+	stdout, stderr, code := run(t, "", "--lab", p+"-ramp", "../examples/loss-ramp.lua", p)
+	t.Log(stdout)
+	if code != 0 || !strings.Contains(stdout, "loss = 50%") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
