@@ -137,6 +137,7 @@ func TestKernelShapeTree(t *testing.T) {
 	s := newShapeLab(t)
 	step := func(table, want string, lines ...string) {
 		t.Helper()
+		s.t.Log("shape" + table)
 		s.do(`LA:shape` + table + `
 			local sh = LA:shape() or {}
 			local keys = {}
@@ -160,7 +161,8 @@ func TestKernelShapeTree(t *testing.T) {
 	s.do(`A:exec({"ping", "-c1", "-W2", "10.77.0.2"}, {check = true})`) // the tbf's own fifo came back
 	step(`{delay = "5ms", reorder = "10%"}`, "delay=5ms reorder=10%", "netem 4e54: root", "reorder 10%")
 	step(`{delay = "5ms", duplicate = "2%", corrupt = "0.5%"}`, "corrupt=0.5% delay=5ms duplicate=2%", "duplicate 2%", "corrupt 0.5%")
-	step(`{delay = "5ms"}`, "delay=5ms", "netem 4e54: root")
+	step(`{delay = "5ms", duplicate = "1%"}`, "delay=5ms duplicate=1%", "duplicate 1%")
+	step(`{delay = "5ms"}`, "delay=5ms", "netem 4e5")
 	step(`{rate = "10mbit", delay = "5ms", corrupt = "1%"}`, "corrupt=1% delay=5ms rate=10mbit", "parent 4e53:1", "corrupt 1%")
 	step(`{rate = "10mbit", delay = "6ms"}`, "delay=6ms rate=10mbit", "parent 4e53:1", "delay 6ms")
 	step(`{rate = "1gbit", delay = "1ms"}`, "delay=1ms rate=1gbit", "tbf 4e53: root", "netem 4e54: parent 4e53:1")

@@ -166,6 +166,15 @@ func putNetem(h *netlink.Handle, cur netlink.Qdisc, want *netlink.Netem) error {
 			want.Handle = n.Handle
 			return qdiscErr("change", want, h.QdiscChange(want))
 		}
+		if n.Duplicate > 0 || want.Duplicate > 0 {
+			// The kernel refuses a duplicating netem in a tree that holds
+			// another netem (since 6.1.14x): the old one goes first.
+			if err := h.QdiscDel(n); err != nil {
+				return qdiscErr("delete", n, err)
+			}
+			want.Handle = NetemHandle
+			return qdiscErr("add", want, h.QdiscAdd(want))
+		}
 		want.Handle = NetemHandle
 		if n.Handle == NetemHandle {
 			want.Handle = netemAlt

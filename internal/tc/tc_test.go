@@ -159,3 +159,28 @@ func TestReadForeign(t *testing.T) {
 		t.Error("tc's tbf counted as nslua's")
 	}
 }
+
+// A netem that had corruption or reordering is made afresh when the new
+// table drops them (a change would keep them), under the other handle.
+func TestStaleNetem(t *testing.T) {
+	cur := buildNetem(Shape{Delay: time.Millisecond, Corrupt: 1}, 2, netlink.QdiscAttrs{Handle: NetemHandle})
+	if !stale(cur, buildNetem(Shape{Delay: time.Millisecond}, 2, netlink.QdiscAttrs{})) {
+		t.Error("dropping corrupt is not stale")
+	}
+	if stale(cur, buildNetem(Shape{Delay: 2 * time.Millisecond, Corrupt: 2}, 2, netlink.QdiscAttrs{})) {
+		t.Error("changing corrupt is stale")
+	}
+	reo := buildNetem(Shape{Delay: time.Millisecond, Reorder: 5}, 2, netlink.QdiscAttrs{})
+	if !stale(reo, buildNetem(Shape{Delay: time.Millisecond, Loss: 1}, 2, netlink.QdiscAttrs{})) {
+		t.Error("dropping reorder is not stale")
+	}
+	alt := &netlink.Netem{QdiscAttrs: netlink.QdiscAttrs{Handle: netemAlt}}
+	if !Ours(alt) || HandleText(netemAlt) != "4e55:" || HandleText(TbfHandle) != "4e53:" {
+		t.Errorf("alternate netem handle: ours %v, %s", Ours(alt), HandleText(netemAlt))
+	}
+	// reorder without a gap is what the kernel reports after a change dropped it
+	s, _ := Read([]netlink.Qdisc{&netlink.Netem{QdiscAttrs: netlink.QdiscAttrs{Parent: netlink.HANDLE_ROOT}, Latency: ticks(time.Millisecond), ReorderProb: pct(5), Limit: 1000}}, 1500)
+	if s.Reorder != 0 {
+		t.Errorf("reorder without gap reads as %v%%", s.Reorder)
+	}
+}
