@@ -8,13 +8,16 @@ local la = a:veth("eth0", b, "eth0", {addr = "10.201.0.1/24", peer_addr = "10.20
   shape = {rate = "10mbit", peer = true}})
 a:exec({"ping", "-c1", "-W2", "10.201.0.2"}, {check = true})
 
--- ns.every runs while the script waits: here, while n:exec runs ping.
+-- The ping starts first (it needs the link up to start), line-buffered so
+-- that its "PING" line says it runs; ns.every then flaps the link while
+-- p:wait waits: timers run inside the script's waits.
+local p = a:spawn({"stdbuf", "-oL", "ping", "-n", "-c", "40", "-i", "0.05", "-W", "1", "10.201.0.2"}, {ready = "^PING"})
 local up, flips = true, 0
 local flap = ns.every(0.5, function()
   if up then la:down() else la:up() end
   up, flips = not up, flips + 1
 end)
-local r = a:exec({"ping", "-n", "-c", "40", "-i", "0.05", "-W", "1", "10.201.0.2"})
+local r = p:wait(60)
 flap:cancel()
 if not up then la:up() end
 

@@ -89,12 +89,14 @@ end
 function TestShapeTimelineFlap(t)
   local a, b, la, lb = pair(t)
   a:exec({"ping", "-c1", "-W2", "10.79.0.2"}, {check = true})
+  -- ping first (its start needs the link up), the flapping once it runs
+  local p = a:spawn({"stdbuf", "-oL", "ping", "-n", "-c", "60", "-i", "0.05", "-W", "1", "10.79.0.2"}, {ready = "^PING"})
   local up, flips = true, 0
   ns.every(0.5, function()
     if up then la:down() else la:up() end
     up, flips = not up, flips + 1
   end)
-  local r = a:exec({"ping", "-c", "60", "-i", "0.05", "-W", "1", "10.79.0.2"})
+  local r = p:wait(60)
   local got = tonumber(r.stdout:match("(%d+) received"))
   t:log("flips", flips, "received", got, "of 60")
   assert(flips >= 4, "the timer ran " .. flips .. " times during the ping")
