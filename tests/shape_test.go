@@ -217,6 +217,10 @@ func TestShapeHostLinkUndone(t *testing.T) {
 	if rc == 0 || !strings.Contains(stderr, "nslua did not make (tbf 1:)") {
 		t.Errorf("shaping over a configured qdisc: exit %d, %s", rc, stderr)
 	}
+	_, stderr, rc = run(t, "", "--lab", p+"-refuse", "-e", `ns.host():link("`+h2+`"):shape(false)`)
+	if rc != 0 {
+		t.Errorf("shape(false) over a configured qdisc: exit %d, %s", rc, stderr)
+	}
 	if q := qdiscOf(t, h2); !strings.Contains(q, "tbf 1: root") || !strings.Contains(q, "5Mbit") {
 		t.Errorf("the configured qdisc was touched: %s", q)
 	}

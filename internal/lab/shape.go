@@ -28,6 +28,9 @@ func (k *Link) Shape(s tc.Shape) error {
 	foreign := !k.NS.owned || k.NS.host
 	if foreign {
 		if err := k.checkForeignRoot(h); err != nil {
+			if s.IsZero() {
+				return nil // nothing of nslua's to remove; theirs stays
+			}
 			return err
 		}
 	}
