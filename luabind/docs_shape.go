@@ -15,7 +15,7 @@ var shapeDocs = []Doc{
 			"Values are strings with a unit: 20 or \"20\" raise `delay: '20' has no unit; write 20ms`. The rate is a tbf qdisc, the rest netem (sch_netem: where the kernel lacks it, such a request raises one line naming it; the rate alone still works), " +
 			"as one qdisc tree made through netlink. The table is the whole shaping: keys left out are off. Setting it again changes the qdiscs in place (same link, same ifindex; a rate added to or removed from a netem replaces the root). " +
 			"peer = true shapes the other end of a veth the same way, peer = {...} its own way (a delay on one end adds it once to the round trip, on both ends twice). l:shape() reads the shaping back from the kernel as the same table (keys at their default left out; limit a number, the rest strings), nil when the link is not shaped; " +
-			"l:shape(false) removes it (this end only; l:shape{peer = true} removes both). In the lab's namespaces the qdiscs go with them; on a link elsewhere (the host, ns.open) the shaping is journaled and removed at teardown, and a qdisc someone else configured there is refused rather than replaced. " +
+			"l:shape(false) removes it (this end only; l:shape{peer = true} removes both). In the lab's namespaces the qdiscs go with them; on a link elsewhere (the host, ns.open) the shaping is journaled and removed at teardown, and a qdisc someone else configured there is refused rather than replaced (and left alone by l:shape(false)). " +
 			"n:veth and ns.veth take the same table as opts.shape (on the first end; peer = true for both), topo.star and topo.chain as opts.shape for every link."},
 }
 
