@@ -35,6 +35,7 @@ type Runtime struct {
 	skipped skipped // the last ns.skip
 	defers  []*lua.LFunction
 	netnsUD map[*lab.Netns]*lua.LUserData
+	tl      timeline // ns.after, ns.every (timeline.go)
 }
 
 // New makes a runtime for l.
@@ -64,6 +65,7 @@ func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
 		"keep": rt.nsKeep, "wait": rt.nsWait, "defer": rt.nsDefer,
 		"sleep": rt.nsSleep, "lab": rt.nsLab, "libfile": rt.nsLibfile, "clock": rt.nsClock,
 		"wgkey": rt.nsWgkey,
+		"after": rt.nsAfter, "every": rt.nsEvery,
 	}
 	for name, fn := range rt.testFuncs() {
 		funcs[name] = fn
@@ -190,8 +192,10 @@ func (rt *Runtime) nsVeth(L *lua.LState) int {
 			c.raise("end %d address must be a CIDR string, got %s", i+1, typeName(a))
 		}
 	}
+	shaping := readVethShape(c, t.RawGetString("shape"))
 	a, b, err := ends[0].n.Veth(ends[0].name, ends[1].n, ends[1].name, lab.VethOptions{Addr: ends[0].addr, PeerAddr: ends[1].addr})
 	c.check(err)
+	shaping.apply(c, a, b)
 	L.Push(rt.pushLink(L, a))
 	L.Push(rt.pushLink(L, b))
 	return 2
@@ -208,7 +212,12 @@ func (rt *Runtime) nsWait(L *lua.LState) int {
 	if rt.WaitSignal == nil {
 		c.raise("not available here")
 	}
-	err := rt.WaitSignal(ctxOf(L))
+	var err error
+	if rt.pending() { // run the timeline while waiting
+		c.check(rt.background(L, func(ctx context.Context) { err = rt.WaitSignal(ctx) }))
+	} else {
+		err = rt.WaitSignal(ctxOf(L))
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		c.check(err)
 	}
@@ -228,6 +237,14 @@ func (rt *Runtime) nsDefer(L *lua.LState) int {
 func (rt *Runtime) nsSleep(L *lua.LState) int {
 	c := newCall(L, "ns.sleep", 1)
 	d := c.seconds(c.num(1, "seconds"), "seconds")
+	if rt.pending() { // run the timeline while sleeping
+		_, err := rt.waitTimers(L, ctxOf(L), nil, time.Now().Add(d))
+		if err != nil && ctxOf(L).Err() != nil {
+			c.raise("interrupted")
+		}
+		c.check(err)
+		return 0
+	}
 	select {
 	case <-time.After(d):
 	case <-ctxOf(L).Done():

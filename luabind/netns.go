@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -77,7 +78,13 @@ func (rt *Runtime) netnsExec(L *lua.LState) int {
 	o := c.opts(3, "env", "dir", "stdin", "timeout", "check")
 	cmd := cmdOpts(c, o, argv)
 	check, _ := o.boolean("check")
-	res, err := n.Exec(ctxOf(L), cmd)
+	var res *lab.Result
+	var err error
+	if rt.pending() { // run the timeline while the command runs
+		c.check(rt.background(L, func(ctx context.Context) { res, err = n.Exec(ctx, cmd) }))
+	} else {
+		res, err = n.Exec(ctxOf(L), cmd)
+	}
 	if err != nil && res == nil {
 		c.check(err)
 	}
@@ -174,13 +181,15 @@ func (rt *Runtime) netnsVeth(L *lua.LState) int {
 	peer := rt.netnsValue(c, L.Get(3), "argument #2 (peer_ns)")
 	peerName := c.name(4, "peer_name")
 	c.fn = fmt.Sprintf("%s:veth(%q)", n.Name, name)
-	o := c.opts(5, "addr", "peer_addr", "mtu", "mac", "peer_mac")
+	o := c.opts(5, "addr", "peer_addr", "mtu", "mac", "peer_mac", "shape")
 	vo := lab.VethOptions{Addr: o.strList("addr"), PeerAddr: o.strList("peer_addr")}
 	vo.MTU, _ = o.integer("mtu", 68, 65535)
 	vo.MAC, _ = o.name("mac")
 	vo.PeerMAC, _ = o.name("peer_mac")
+	shaping := readVethShape(c, o.get("shape"))
 	a, b, err := n.Veth(name, peer, peerName, vo)
 	c.check(err)
+	shaping.apply(c, a, b)
 	L.Push(rt.pushLink(L, a))
 	L.Push(rt.pushLink(L, b))
 	return 2

@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"strings"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -42,7 +43,23 @@ func (rt *Runtime) procWait(L *lua.LState) int {
 	if L.Get(2) != lua.LNil {
 		timeout = c.num(2, "timeout")
 	}
-	res, err := p.Wait(ctxOf(L), c.seconds(timeout, "timeout"))
+	d := c.seconds(timeout, "timeout")
+	if rt.pending() { // run the timeline while waiting
+		var deadline time.Time
+		if d > 0 {
+			deadline = time.Now().Add(d)
+		}
+		expired, err := rt.waitTimers(L, ctxOf(L), p.Done(), deadline)
+		if err != nil && ctxOf(L).Err() != nil {
+			c.raise("interrupted")
+		}
+		c.check(err)
+		if expired {
+			L.Push(lua.LNil)
+			return 1
+		}
+	}
+	res, err := p.Wait(ctxOf(L), d)
 	if err != nil {
 		c.raise("interrupted")
 	}

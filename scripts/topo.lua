@@ -23,6 +23,7 @@
 --   opts.leaf_addr  false: leaves get no address (e.g. to be given one by DHCP)
 --   opts.leaf_if    name of each leaf's interface (default "eth0"); hub ports are p1..pn
 --   opts.route      true: leaves get a default route via the hub's address
+--   opts.shape      link:shape table for every hub port (egress towards the leaf; peer = true: both ways)
 --   returns star = { hub=Netns, bridge=Link, gateway= (hub's ip, or nil), subnet=,
 --                    leaves = { {name=, ns=Netns, link=Link (leaf side),
 --                                port=Link (hub side, on the bridge), ip=, addr=}, ... } }
@@ -34,6 +35,7 @@
 --   opts.subnet     address space the links are carved from (default "10.0.0.0/16")
 --   opts.len        prefix length of each link (default 24): link i is cidr.subnet(subnet, len, i)
 --   opts.route      false: no forwarding and no routes (nodes reach their neighbours only)
+--   opts.shape      link:shape table for every link (on node i's "right"; peer = true: both ways)
 --   Node i's interface towards node i+1 is "right", towards node i-1 "left"; on link i
 --   node i takes host 1, node i+1 host 2. With routing (the default) inner nodes forward,
 --   every node has a default route to the right (the last: to the left) and inner nodes
@@ -300,7 +302,7 @@ function topo.star(opts)
 	for i = 1, n do
 		local name = prefix .. i
 		local leaf = ns.add(name)
-		local vopts = {}
+		local vopts = {shape = opts.shape}
 		local rec = {name = name, ns = leaf}
 		if opts.leaf_addr ~= false then
 			rec.ip = cidr.host(subnet, first + i - 1)
@@ -344,7 +346,7 @@ function topo.chain(opts)
 		local sub = cidr.subnet(space, len, i)
 		local a, b = chain.nodes[i], chain.nodes[i + 1]
 		local l = {subnet = sub, a_ip = cidr.host(sub, 1), b_ip = cidr.host(sub, 2)}
-		l.a, l.b = a.ns:veth("right", b.ns, "left", {addr = cidr.addr(sub, 1), peer_addr = cidr.addr(sub, 2)})
+		l.a, l.b = a.ns:veth("right", b.ns, "left", {addr = cidr.addr(sub, 1), peer_addr = cidr.addr(sub, 2), shape = opts.shape})
 		a.right, a.right_ip = l.a, l.a_ip
 		b.left, b.left_ip = l.b, l.b_ip
 		chain.links[i] = l

@@ -20,6 +20,7 @@ func TestExamples(t *testing.T) {
 		{"etc-overlay", nil, ""},
 		{"star", []string{"20"}, "built 20 leaves"},
 		{"overlay", nil, "hello from leaf1"},
+		{"link-flap", nil, "pings answered"},
 		{"access-port", []string{"peap"}, ""},
 		{"access-port", []string{"peap", "wrong"}, ""},
 		{"access-port", []string{"md5"}, ""},
@@ -33,7 +34,7 @@ func TestExamples(t *testing.T) {
 			cleanupPrefix(t, p)
 			script := filepath.Join("..", "examples", c.name+".lua")
 			args := append([]string{"--lab", p + "-" + c.name, script}, c.args...)
-			if c.name == "star" {
+			if c.name == "star" || c.name == "link-flap" {
 				args = append(args, p)
 			}
 			stdout, stderr, code := run(t, "", args...)

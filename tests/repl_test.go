@@ -129,8 +129,8 @@ func TestREPLTerminal(t *testing.T) {
 	rt.expect("144\r\n", 2*time.Second)
 	rt.expect(repl.Prompt, 2*time.Second)
 
-	// ns.a<Tab> completes to ns.add, and the namespace it makes is real.
-	rt.send("ns.a\t")
+	// ns.ad<Tab> completes to ns.add (ns.a is also ns.after), and the namespace it makes is real.
+	rt.send("ns.ad\t")
 	rt.expect("ns.add", 2*time.Second)
 	rt.send(fmt.Sprintf("(%q)\r", p))
 	rt.expect("\r\nNetns("+p+", inode ", 5*time.Second) // printed by __tostring

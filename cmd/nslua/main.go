@@ -32,6 +32,7 @@ const usage = `usage:
                                                     run the *_test.lua files' tests, each in its own lab
   nslua ls [--json]                                 labs that are up, and pinned namespaces
   nslua down [-v] LAB... | --all                   remove kept or crashed labs
+  nslua shape NS LINK [key=value...] | off          shape a link (rate=10mbit delay=20ms loss=1%...)
   nslua version
 `
 
@@ -87,6 +88,8 @@ func dispatch(args []string) error {
 			return cmdTest(args[1:])
 		case "down":
 			return cmdDown(args[1:])
+		case "shape":
+			return cmdShape(args[1:])
 		case "version", "--version":
 			return cmdVersion(args[1:])
 		case "help", "-h", "--help":

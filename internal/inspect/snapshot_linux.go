@@ -220,7 +220,7 @@ func (s *snapshot) buildInfo(name, etcName string) error {
 		Listen:     listen,
 		Neighbours: len(neigh),
 	}
-	return nil
+	return s.addShapes()
 }
 
 func (s *snapshot) makeLinks(addrs []netlink.Addr) []Link {

@@ -42,6 +42,11 @@ func writeInfo(w io.Writer, info *Info) {
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%d\t%s\t%s\t%s\n", l.Name, linkState(l), l.Kind, l.MTU,
 			orDash(l.MAC), linkRelation(l), strings.Join(l.Addrs, " "))
 	}
+	for _, l := range info.Links {
+		if l.Shape != nil {
+			fmt.Fprintf(w, "  shape\t%s: %s\n", l.Name, shapeText(l.Shape))
+		}
+	}
 	for _, r := range info.Routes {
 		fmt.Fprintf(w, "  route\t%s\n", routeText(r))
 	}

@@ -64,6 +64,9 @@ type Link struct {
 	// local, remote, key; tuntap mode; wireguard listen_port, public_key,
 	// peers.
 	Params map[string]any `json:"params,omitempty"`
+	// Shape is the egress shaping, as link:shape() returns it (nil: none):
+	// strings with units, limit a number of packets.
+	Shape map[string]any `json:"shape,omitempty"`
 }
 
 // Rule is one policy-routing rule, as `ip rule` shows it.

@@ -43,6 +43,7 @@ const (
 	KindProc    Kind = "proc"    // a process the lab started
 	KindNft     Kind = "nft"     // a lab's nftables table in a namespace it did not create
 	KindCgroup  Kind = "cgroup"  // the run's cgroup (v2), holding every process it started; Name is its directory
+	KindQdisc   Kind = "qdisc"   // link shaping in a namespace the lab did not create
 )
 
 // op is what a record does to the journal's state.

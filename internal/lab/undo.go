@@ -84,6 +84,8 @@ func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
 			err = u.removeLink(e)
 		case journal.KindNft:
 			err = u.removeNft(e)
+		case journal.KindQdisc:
+			err = u.removeQdisc(e)
 		case journal.KindEtcFile:
 			err = u.removeEtcFile(e)
 		case journal.KindEtcDir:

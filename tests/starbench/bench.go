@@ -50,17 +50,18 @@ func Bench(b *testing.B, n int, newPrefix func(testing.TB) string, build Builder
 		total.Inner += r.Inner
 		total.RSS = max(total.RSS, r.RSS)
 	}
-	b.ReportMetric(msPer(total.Build, b.N), "build-ms")
-	b.ReportMetric(msPer(total.Teardown, b.N), "teardown-ms")
+	b.ReportMetric(MsPer(total.Build, b.N), "build-ms")
+	b.ReportMetric(MsPer(total.Teardown, b.N), "teardown-ms")
 	if total.Inner > 0 {
-		b.ReportMetric(msPer(total.Inner, b.N), "script-ms")
+		b.ReportMetric(MsPer(total.Inner, b.N), "script-ms")
 	}
 	if total.RSS > 0 {
 		b.ReportMetric(float64(total.RSS)/(1<<20), "peak-rss-MiB")
 	}
 }
 
-func msPer(d time.Duration, n int) float64 {
+// MsPer is d in milliseconds per one of n iterations.
+func MsPer(d time.Duration, n int) float64 {
 	return float64(d) / float64(time.Millisecond) / float64(n)
 }
 
