@@ -33,24 +33,17 @@ const shapeSetup = `
 func newShapeLab(t *testing.T) *shapeLab {
 	p := prefix(t)
 	cleanupPrefix(t, p)
-	l, err := lab.Start(p+"-lab", "", io.Discard)
+	r, err := luabind.StartRun(luabind.RunOptions{Lab: p + "-lab", Log: io.Discard, Out: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	L := lua.NewState()
-	rt := luabind.New(l)
-	rt.Out = io.Discard
-	rt.Open(L)
+	L := r.L
 	L.SetGlobal("P", lua.LString(p))
-	s := &shapeLab{t: t, L: L, lab: l, p: p}
+	s := &shapeLab{t: t, L: L, lab: r.Lab, p: p}
 	t.Cleanup(func() {
-		for _, err := range rt.RunDefers(L) {
-			t.Errorf("defer: %v", err)
-		}
-		if errs := l.Close(); len(errs) > 0 {
+		if errs := r.Close(); len(errs) > 0 {
 			t.Errorf("teardown: %v", errs)
 		}
-		L.Close()
 	})
 	s.do(shapeSetup)
 	return s
