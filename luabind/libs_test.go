@@ -15,8 +15,8 @@ import (
 // load, and their pure parts run, without root.
 func libState(t *testing.T) *lua.LState {
 	t.Helper()
-	old := journal.BaseDir
-	journal.BaseDir = t.TempDir()
+	old, oldState := journal.BaseDir, journal.StateDir
+	journal.BaseDir, journal.StateDir = t.TempDir(), t.TempDir()
 	l, err := lab.Start("libs", "", io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func libState(t *testing.T) *lua.LState {
 	t.Cleanup(func() {
 		L.Close()
 		l.Close()
-		journal.BaseDir = old
+		journal.BaseDir, journal.StateDir = old, oldState
 	})
 	return L
 }

@@ -30,9 +30,9 @@ var needsKernel = map[string]bool{
 // neither an object nor the kernel: the argument checks of the bindings
 // hold for anyone, and say the same as under root.
 func TestBadArgumentsWithoutRoot(t *testing.T) {
-	old := journal.BaseDir
-	journal.BaseDir = t.TempDir()
-	defer func() { journal.BaseDir = old }()
+	old, oldState := journal.BaseDir, journal.StateDir
+	journal.BaseDir, journal.StateDir = t.TempDir(), t.TempDir()
+	defer func() { journal.BaseDir, journal.StateDir = old, oldState }()
 	r, err := StartRun(RunOptions{Lab: "noroot", Log: io.Discard, Out: io.Discard})
 	if err != nil {
 		t.Fatal(err)

@@ -13,9 +13,9 @@ import (
 // journal then needs no root and touches nothing of a real lab.
 func tempBase(t *testing.T) string {
 	t.Helper()
-	old := BaseDir
-	BaseDir = t.TempDir()
-	t.Cleanup(func() { BaseDir = old })
+	old, oldState := BaseDir, StateDir
+	BaseDir, StateDir = t.TempDir(), t.TempDir()
+	t.Cleanup(func() { BaseDir, StateDir = old, oldState })
 	return BaseDir
 }
 

@@ -24,7 +24,8 @@ import (
 
 // StateDir holds, per lab, the records of its /etc/netns files and the
 // backups of the files it overwrote.
-const StateDir = "/var/lib/nslua"
+// Tests may point it at a directory of their own.
+var StateDir = "/var/lib/nslua"
 
 // PersistDir returns the directory of lab name's persistent records.
 func PersistDir(name string) string { return filepath.Join(StateDir, name) }

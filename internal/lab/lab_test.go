@@ -23,8 +23,8 @@ func setUpLab(t *testing.T) (*Lab, string) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates network namespaces")
 	}
-	old := journal.BaseDir
-	journal.BaseDir = t.TempDir()
+	old, oldState := journal.BaseDir, journal.StateDir
+	journal.BaseDir, journal.StateDir = t.TempDir(), t.TempDir()
 	b := make([]byte, 3)
 	rand.Read(b)
 	prefix := "t" + hex.EncodeToString(b)
@@ -37,7 +37,7 @@ func setUpLab(t *testing.T) (*Lab, string) {
 			t.Errorf("teardown: %v", errs)
 		}
 		wantNoPins(t, prefix)
-		journal.BaseDir = old
+		journal.BaseDir, journal.StateDir = old, oldState
 	})
 	return l, prefix
 }
