@@ -21,6 +21,7 @@ func (rt *Runtime) linkMethods() map[string]lua.LGFunction {
 		"mtu": rt.linkMTU, "mac": rt.linkMAC, "master": rt.linkMaster, "move": rt.linkMove,
 		"delete": rt.linkDelete, "info": rt.linkInfo, "port": rt.linkPort,
 		"stp": rt.linkSTP, "group_fwd_mask": rt.linkGroupFwdMask,
+		"capture": rt.linkCapture,
 	}
 }
 

@@ -56,6 +56,7 @@ func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
 		"list": rt.nsList, "inspect": rt.nsInspect, "veth": rt.nsVeth,
 		"keep": rt.nsKeep, "wait": rt.nsWait, "defer": rt.nsDefer,
 		"sleep": rt.nsSleep, "lab": rt.nsLab, "libfile": rt.nsLibfile, "clock": rt.nsClock,
+		"capture": rt.nsCapture,
 	}
 }
 

@@ -164,7 +164,7 @@ func captureOutput(file string) (io.Writer, func() error, error) {
 		}
 		return os.Stdout, func() error { return nil }, nil
 	}
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := capture.CreateFile(file)
 	if err != nil {
 		return nil, nil, &exitError{code: 1, msg: fmt.Sprintf("capture: %v", err)}
 	}

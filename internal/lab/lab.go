@@ -34,6 +34,7 @@ type Lab struct {
 	runID    string // marks every process this run starts (RunEnv)
 	started  bool   // a process was started: teardown looks for runID
 	seq      int
+	closers  []func() // OnClose
 }
 
 // Start takes the lab's lock and opens a fresh journal. A journal left by a
@@ -172,7 +173,10 @@ func (l *Lab) Close() []error {
 	l.closed = true
 	kept := l.kept
 	nss := l.allNetns()
+	closers := l.closers
+	l.closers = nil
 	l.mu.Unlock()
+	runClosers(closers)
 
 	if kept {
 		l.protectKept(nss)
