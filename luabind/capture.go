@@ -131,7 +131,7 @@ func (rt *Runtime) targetValue(c call, v lua.LValue, what string) capture.Target
 }
 
 func (rt *Runtime) startCapture(c call, targets []capture.Target, o opts) *lua.LUserData {
-	filter, _ := o.str("filter")
+	filter, _ := o.name("filter")
 	count, _ := o.integer("count", 1, 1<<31)
 	k := &luaCapture{file: "", links: make([]string, len(targets))}
 	for i, t := range targets {
@@ -139,7 +139,7 @@ func (rt *Runtime) startCapture(c call, targets []capture.Target, o opts) *lua.L
 	}
 	opts := capture.Options{Filter: filter, Count: count, Keep: keepPackets}
 	created := false
-	if file, ok := o.str("file"); ok {
+	if file, ok := o.name("file"); ok {
 		if file == "" {
 			c.raise("option file must not be empty")
 		}
