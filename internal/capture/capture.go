@@ -94,7 +94,7 @@ func Start(targets []Target, o Options) (*Capture, error) {
 		s, err := openSource(i, t, o.Filter, o.Snaplen)
 		if err != nil {
 			for _, s := range c.srcs {
-				s.tp.Close()
+				s.close()
 			}
 			return nil, err
 		}
@@ -104,7 +104,7 @@ func Start(targets []Target, o Options) (*Capture, error) {
 	w, err := c.newWriter()
 	if err != nil {
 		for _, s := range c.srcs {
-			s.tp.Close()
+			s.close()
 		}
 		return nil, fmt.Errorf("capture: write pcapng: %w", err)
 	}
@@ -225,7 +225,7 @@ type pkt struct {
 // older than mark is still to come from its link, or that it ended.
 type event struct {
 	src   int
-	pkt   *pkt
+	pkts  []*pkt // in the order read
 	mark  time.Time
 	done  bool
 	err   error

@@ -72,7 +72,7 @@ func TestMergeWritesInTimeOrder(t *testing.T) {
 					time.Sleep(time.Millisecond)
 				}
 				p := &pkt{src: src, ts: ts, data: ethFrame(t, i), wireLen: 16}
-				c.events <- event{src: src, pkt: p, mark: ts.Add(-markSlack)}
+				c.events <- event{src: src, pkts: []*pkt{p}, mark: ts.Add(-markSlack)}
 			}
 			c.events <- event{src: src, done: true}
 		}()
@@ -121,7 +121,7 @@ func TestMergeStopsAtCount(t *testing.T) {
 		for i := range 20 {
 			src := i % 2
 			ts := base.Add(time.Duration(i) * time.Millisecond)
-			c.events <- event{src: src, pkt: &pkt{src: src, ts: ts, data: ethFrame(t, i), wireLen: 16}, mark: ts}
+			c.events <- event{src: src, pkts: []*pkt{{src: src, ts: ts, data: ethFrame(t, i), wireLen: 16}}, mark: ts}
 		}
 		<-c.stop
 		c.events <- event{src: 0, done: true}

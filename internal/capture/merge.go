@@ -59,10 +59,14 @@ func (m *merger) take(ev event) {
 	if ev.mark.After(m.marks[ev.src]) {
 		m.marks[ev.src] = ev.mark
 	}
-	if ev.pkt != nil && !m.full {
+	for _, p := range ev.pkts {
+		if m.full {
+			p.release()
+			continue
+		}
 		m.seq++
-		ev.pkt.seq = m.seq
-		heap.Push(&m.q, ev.pkt)
+		p.seq = m.seq
+		heap.Push(&m.q, p)
 	}
 }
 
@@ -87,6 +91,7 @@ func (m *merger) emit(now time.Time) {
 }
 
 func (m *merger) write(p *pkt) {
+	defer p.release()
 	if m.full {
 		return
 	}

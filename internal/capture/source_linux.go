@@ -18,7 +18,7 @@ import (
 const (
 	blockSize   = 1 << 19
 	frameSize   = 1 << 16
-	numBlocks   = 8
+	numBlocks   = 16
 	blockTov    = 10 * time.Millisecond // a partly filled block reaches us after this
 	pollTimeout = 50 * time.Millisecond
 	// markSlack covers the kernel's retire timer granularity (jiffies)
@@ -27,6 +27,8 @@ const (
 	// drainFor is how long a stopped source goes on reading what the ring
 	// already holds, so that the last packets before a stop are not lost.
 	drainFor = 150 * time.Millisecond
+	// batchSize packets at most go to the merger at once.
+	batchSize = 256
 )
 
 // source is one link's socket and the goroutine that reads it.
@@ -36,6 +38,7 @@ type source struct {
 	tp       *afpacket.TPacket
 	linkType layers.LinkType
 	filter   *Filter
+	waiter   *waiter
 }
 
 // openSource opens the link's packet socket inside its namespace. The
@@ -73,28 +76,38 @@ func (s *source) openHere(expr string, snaplen int) error {
 	}
 	s.tp, err = afpacket.NewTPacket(afpacket.OptInterface(s.target.Link), afpacket.TPacketVersion3,
 		afpacket.OptBlockSize(blockSize), afpacket.OptFrameSize(frameSize), afpacket.OptNumBlocks(numBlocks),
-		afpacket.OptBlockTimeout(blockTov), afpacket.OptPollTimeout(pollTimeout))
+		afpacket.OptBlockTimeout(blockTov), afpacket.OptPollTimeout(0))
 	if err != nil {
 		return fmt.Errorf("packet socket: %w", err)
 	}
+	if s.waiter, err = newWaiter(s.tp); err != nil {
+		s.tp.Close()
+		return err
+	}
 	if s.filter != nil {
 		if err := s.tp.SetBPF(s.filter.Raw); err != nil {
-			s.tp.Close()
+			s.close()
 			return fmt.Errorf("attach filter: %w", err)
 		}
 	}
 	if err := s.tp.SetPromiscuous(true); err != nil { // as tcpdump; dropped with the socket
-		s.tp.Close()
+		s.close()
 		return fmt.Errorf("promiscuous mode: %w", err)
 	}
 	return nil
 }
 
 // run reads until stop is closed (then drains briefly) or the link goes
-// away, sending packets and watermarks to events. It closes the socket.
+// away, sending packets and watermarks to events in batches (a channel
+// operation per packet costs more than the copy). It closes the socket.
 func (s *source) run(stop <-chan struct{}, events chan<- event, snaplen int) {
 	var drainUntil time.Time
 	var err error
+	var batch []*pkt
+	send := func(mark time.Time) {
+		events <- event{src: s.idx, pkts: batch, mark: mark}
+		batch = nil
+	}
 	for {
 		if drainUntil.IsZero() {
 			select {
@@ -106,11 +119,12 @@ func (s *source) run(stop <-chan struct{}, events chan<- event, snaplen int) {
 			break
 		}
 		data, ci, rerr := s.tp.ZeroCopyReadPacketData()
-		if errors.Is(rerr, afpacket.ErrTimeout) {
+		if errors.Is(rerr, afpacket.ErrTimeout) { // the ring is empty (afpacket does not wait)
 			if !drainUntil.IsZero() {
-				break // the ring is empty
+				break
 			}
-			events <- event{src: s.idx, mark: time.Now().Add(-blockTov - markSlack)}
+			send(time.Now().Add(-blockTov - markSlack))
+			s.waiter.wait(pollTimeout)
 			continue
 		}
 		if rerr != nil {
@@ -120,13 +134,24 @@ func (s *source) run(stop <-chan struct{}, events chan<- event, snaplen int) {
 		if !s.filter.Match(data) {
 			continue
 		}
-		n := min(len(data), snaplen)
-		p := pkt{src: s.idx, ts: ci.Timestamp, data: append([]byte(nil), data[:n]...), wireLen: ci.Length}
-		events <- event{src: s.idx, pkt: &p, mark: ci.Timestamp.Add(-markSlack)}
+		p := newPkt(data[:min(len(data), snaplen)])
+		p.src, p.ts, p.wireLen = s.idx, ci.Timestamp, ci.Length
+		batch = append(batch, p)
+		if len(batch) >= batchSize {
+			send(ci.Timestamp.Add(-markSlack))
+		}
+	}
+	if len(batch) > 0 {
+		send(batch[len(batch)-1].ts.Add(-markSlack))
 	}
 	st := s.stats()
-	s.tp.Close()
+	s.close()
 	events <- event{src: s.idx, done: true, err: err, stats: st}
+}
+
+func (s *source) close() {
+	s.waiter.close()
+	s.tp.Close()
 }
 
 // stats reads the kernel's PACKET_STATISTICS: what the filter accepted and
