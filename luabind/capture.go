@@ -187,6 +187,12 @@ func (rt *Runtime) captureCount(L *lua.LState) int {
 
 func (rt *Runtime) captureWait(L *lua.LState) int {
 	c, k := captureMethod(L, "wait", 1)
+	select {
+	case <-k.c.Done(): // already over: true even for a zero timeout
+		L.Push(lua.LTrue)
+		return 1
+	default:
+	}
 	var timeout <-chan time.Time
 	if L.Get(2) != lua.LNil {
 		timer := time.NewTimer(c.seconds(c.num(2, "timeout"), "timeout"))

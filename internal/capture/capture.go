@@ -4,11 +4,13 @@
 // opened inside the link's namespace, and gopacket's pcapng writer with
 // one interface block per link, named NS:LINK. No tcpdump process.
 //
-// Every socket stamps its packets in the kernel; the streams are merged by
-// those stamps. A packet is written once every link has shown that it
-// holds nothing older (each reader reports a watermark: the stamp of what
-// it just read, or, when its ring is idle, the time minus the ring's block
-// timeout), so the file is in time order even when a reader falls behind.
+// Every socket stamps its packets in the kernel; one goroutine merges the
+// links by those stamps, straight out of the rings (no copy): it looks at
+// the next packet of every link and writes the oldest, but only once
+// every link without a packet waiting has shown that it holds nothing
+// older (an empty ring at time T holds nothing stamped before T minus the
+// ring's block timeout). So the file is in time order even when the
+// reader falls behind, and it costs about what tcpdump costs per packet.
 package capture
 
 import (
@@ -18,8 +20,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
@@ -58,18 +60,15 @@ type LinkStats struct {
 	Err      error // why the link's capture ended early (link deleted)
 }
 
-// maxHold bounds how long a packet waits for a silent reader's watermark.
-const maxHold = 2 * time.Second
-
 // Capture is a running capture.
 type Capture struct {
-	opts    Options
-	targets []Target
-	srcs    []*source
-	events  chan event
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
+	opts      Options
+	targets   []Target
+	rings     []ring
+	linkTypes []layers.LinkType
+	stop      chan struct{}
+	done      chan struct{}
+	once      sync.Once
 
 	mu       sync.Mutex
 	count    int
@@ -88,31 +87,38 @@ func Start(targets []Target, o Options) (*Capture, error) {
 	if o.Snaplen <= 0 {
 		o.Snaplen = 262144
 	}
-	c := &Capture{opts: o, targets: targets, events: make(chan event, 4096),
-		stop: make(chan struct{}), done: make(chan struct{}), stats: make([]LinkStats, len(targets))}
-	for i, t := range targets {
-		s, err := openSource(i, t, o.Filter, o.Snaplen)
+	c := newCapture(targets, o)
+	for _, t := range targets {
+		s, err := openSource(t, o.Filter, o.Snaplen)
 		if err != nil {
-			for _, s := range c.srcs {
-				s.close()
-			}
+			c.closeRings()
 			return nil, err
 		}
-		c.srcs = append(c.srcs, s)
-		c.stats[i].Name = t.Name
+		c.rings = append(c.rings, s)
+		c.linkTypes = append(c.linkTypes, s.linkType)
 	}
 	w, err := c.newWriter()
 	if err != nil {
-		for _, s := range c.srcs {
-			s.close()
-		}
+		c.closeRings()
 		return nil, fmt.Errorf("capture: write pcapng: %w", err)
 	}
-	for _, s := range c.srcs {
-		go s.run(c.stop, c.events, o.Snaplen)
-	}
-	go c.merge(w)
+	go c.loop(w)
 	return c, nil
+}
+
+func newCapture(targets []Target, o Options) *Capture {
+	c := &Capture{opts: o, targets: targets, stop: make(chan struct{}), done: make(chan struct{}),
+		stats: make([]LinkStats, len(targets))}
+	for i, t := range targets {
+		c.stats[i].Name = t.Name
+	}
+	return c
+}
+
+func (c *Capture) closeRings() {
+	for _, r := range c.rings {
+		r.close()
+	}
 }
 
 // pcapWriter is the pcapng stream: gopacket's writer over a large buffer,
@@ -126,11 +132,11 @@ func (c *Capture) newWriter() (*pcapWriter, error) {
 	if c.opts.Out == nil {
 		return nil, nil
 	}
-	w := &pcapWriter{buf: bufio.NewWriterSize(c.opts.Out, 1<<20)}
+	w := &pcapWriter{buf: bufio.NewWriterSize(c.opts.Out, 1<<16)}
 	opts := pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
 		Hardware: runtime.GOARCH, OS: runtime.GOOS, Application: "nslua capture"}}
-	for i, s := range c.srcs {
-		intf := pcapgo.NgInterface{Name: s.target.Name, LinkType: s.linkType, OS: runtime.GOOS,
+	for i, t := range c.targets {
+		intf := pcapgo.NgInterface{Name: t.Name, LinkType: c.linkTypes[i], OS: runtime.GOOS,
 			SnapLength: uint32(c.opts.Snaplen), TimestampResolution: 9, Filter: c.opts.Filter}
 		var err error
 		if i == 0 {
@@ -196,8 +202,8 @@ func (c *Capture) Stats() []LinkStats {
 	return append([]LinkStats(nil), c.stats...)
 }
 
-// OutOfOrder counts packets that came later than maxHold and were written
-// after newer ones (never seen unless a reader stalls for seconds).
+// OutOfOrder counts packets written after a newer one: a link's own ring
+// can hold two packets stamped on two CPUs in the reverse order.
 func (c *Capture) OutOfOrder() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -210,42 +216,4 @@ func (c *Capture) fail(err error) {
 		c.err = err
 	}
 	c.mu.Unlock()
-}
-
-// pkt is a packet waiting to be written.
-type pkt struct {
-	src     int
-	seq     uint64
-	ts      time.Time
-	data    []byte
-	wireLen int
-}
-
-// event is what a reader tells the merger: a packet, or only that nothing
-// older than mark is still to come from its link, or that it ended.
-type event struct {
-	src   int
-	pkts  []*pkt // in the order read
-	mark  time.Time
-	done  bool
-	err   error
-	stats LinkStats
-}
-
-type pktHeap []*pkt
-
-func (h pktHeap) Len() int { return len(h) }
-func (h pktHeap) Less(i, j int) bool {
-	if !h[i].ts.Equal(h[j].ts) {
-		return h[i].ts.Before(h[j].ts)
-	}
-	return h[i].seq < h[j].seq
-}
-func (h pktHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *pktHeap) Push(x any)   { *h = append(*h, x.(*pkt)) }
-func (h *pktHeap) Pop() any {
-	old := *h
-	p := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return p
 }

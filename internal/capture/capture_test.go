@@ -18,25 +18,73 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// fakeCapture is a Capture whose readers are the test: it feeds the
-// merger events as real readers would, with each link's own stamps in
-// order but the links' deliveries interleaved and delayed at random.
-func fakeCapture(t *testing.T, names []string, out io.Writer, count int) *Capture {
+// fakeRing is a link whose packets become visible lag after their
+// stamps (a reader that falls behind, or a ring block not yet retired).
+type fakeRing struct {
+	mu   sync.Mutex
+	pkts []fakePkt
+	lag  time.Duration
+	end  bool // no more packets will be added
+}
+
+type fakePkt struct {
+	ts   time.Time
+	data []byte
+}
+
+// add queues a packet; a zero ts stamps it now, under the ring's lock, as
+// the kernel does.
+func (r *fakeRing) add(ts time.Time, data []byte) {
+	r.mu.Lock()
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	r.pkts = append(r.pkts, fakePkt{ts, data})
+	r.mu.Unlock()
+}
+
+func (r *fakeRing) finish() {
+	r.mu.Lock()
+	r.end = true
+	r.mu.Unlock()
+}
+
+func (r *fakeRing) next() ([]byte, gopacket.CaptureInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pkts) == 0 || time.Since(r.pkts[0].ts) < r.lag {
+		if r.end && len(r.pkts) == 0 {
+			return nil, gopacket.CaptureInfo{}, io.EOF
+		}
+		return nil, gopacket.CaptureInfo{}, errEmpty
+	}
+	p := r.pkts[0]
+	r.pkts = r.pkts[1:]
+	return p.data, gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(p.data), Length: len(p.data)}, nil
+}
+
+func (r *fakeRing) pollFd() int      { return -1 }
+func (r *fakeRing) stats() LinkStats { return LinkStats{} }
+func (r *fakeRing) close()           {}
+
+// fakeCapture is a Capture whose links are fake rings.
+func fakeCapture(t *testing.T, names []string, lags []time.Duration, out io.Writer, count int) (*Capture, []*fakeRing) {
 	t.Helper()
-	c := &Capture{opts: Options{Out: out, Count: count, Keep: 1 << 20, Snaplen: 262144},
-		events: make(chan event, 16), stop: make(chan struct{}), done: make(chan struct{}),
-		stats: make([]LinkStats, len(names))}
+	c := newCapture(make([]Target, len(names)), Options{Out: out, Count: count, Keep: 1 << 20, Snaplen: 262144})
+	var rings []*fakeRing
 	for i, n := range names {
-		c.targets = append(c.targets, Target{Name: n})
-		c.srcs = append(c.srcs, &source{idx: i, target: c.targets[i], linkType: layers.LinkTypeEthernet})
-		c.stats[i].Name = n
+		c.targets[i] = Target{Name: n}
+		r := &fakeRing{lag: lags[i]}
+		rings = append(rings, r)
+		c.rings = append(c.rings, r)
+		c.linkTypes = append(c.linkTypes, layers.LinkTypeEthernet)
 	}
 	w, err := c.newWriter()
 	if err != nil {
 		t.Fatal(err)
 	}
-	go c.merge(w)
-	return c
+	go c.loop(w)
+	return c, rings
 }
 
 func ethFrame(t *testing.T, seq int) []byte {
@@ -49,14 +97,14 @@ func ethFrame(t *testing.T, seq int) []byte {
 	return buf.Bytes()
 }
 
-// A link whose reader lags far behind the others (here 300 ms, as under
-// CPU starvation) still has its packets written in time order, because
-// the others' packets wait for its watermark.
+// Three links, one of which shows its packets late, are written in time
+// order: the others' packets wait for its watermark.
 func TestMergeWritesInTimeOrder(t *testing.T) {
 	names := []string{"a:eth0", "b:eth0", "c:br0"}
 	var out bytes.Buffer
-	c := fakeCapture(t, names, &out, 0)
-	base := time.Now()
+	// b and c show their packets late, as a ring does until its block is
+	// retired (at most the block timeout after the packet).
+	c, rings := fakeCapture(t, names, []time.Duration{0, 5 * time.Millisecond, blockTov}, &out, 0)
 	const perLink = 300
 	var wg sync.WaitGroup
 	for src := range names {
@@ -64,17 +112,11 @@ func TestMergeWritesInTimeOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewSource(int64(src)))
-			lag := time.Duration(src) * 150 * time.Millisecond
-			ts := base
 			for i := range perLink {
-				ts = ts.Add(time.Duration(r.Intn(3000)) * time.Microsecond)
-				for time.Since(ts) < lag { // the reader sees it late
-					time.Sleep(time.Millisecond)
-				}
-				p := &pkt{src: src, ts: ts, data: ethFrame(t, i), wireLen: 16}
-				c.events <- event{src: src, pkts: []*pkt{p}, mark: ts.Add(-markSlack)}
+				time.Sleep(time.Duration(r.Intn(2000)) * time.Microsecond)
+				rings[src].add(time.Time{}, ethFrame(t, i))
 			}
-			c.events <- event{src: src, done: true}
+			rings[src].finish()
 		}()
 	}
 	wg.Wait()
@@ -115,18 +157,13 @@ func TestMergeWritesInTimeOrder(t *testing.T) {
 
 // Count stops the capture after that many packets, in time order.
 func TestMergeStopsAtCount(t *testing.T) {
-	c := fakeCapture(t, []string{"a:eth0", "b:eth0"}, nil, 5)
+	c, rings := fakeCapture(t, []string{"a:eth0", "b:eth0"}, []time.Duration{0, 0}, nil, 5)
 	base := time.Now().Add(-time.Second)
-	go func() {
-		for i := range 20 {
-			src := i % 2
-			ts := base.Add(time.Duration(i) * time.Millisecond)
-			c.events <- event{src: src, pkts: []*pkt{{src: src, ts: ts, data: ethFrame(t, i), wireLen: 16}}, mark: ts}
-		}
-		<-c.stop
-		c.events <- event{src: 0, done: true}
-		c.events <- event{src: 1, done: true}
-	}()
+	for i := range 20 {
+		rings[i%2].add(base.Add(time.Duration(i)*time.Millisecond), ethFrame(t, i))
+	}
+	rings[0].finish()
+	rings[1].finish()
 	<-c.done
 	if c.Count() != 5 || len(c.Packets()) != 5 {
 		t.Fatalf("count %d, %d packets kept; want 5", c.Count(), len(c.Packets()))

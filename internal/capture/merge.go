@@ -1,123 +1,186 @@
 package capture
 
 import (
-	"container/heap"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
+	"golang.org/x/sys/unix"
 )
 
-// merger puts the readers' packets in time order and writes them.
-type merger struct {
-	c     *Capture
-	w     *pcapWriter
-	q     pktHeap
-	marks []time.Time // per link: nothing older is still to come
-	ended []bool
-	live  int
-	seq   uint64
-	last  time.Time // the newest stamp written
-	full  bool      // Count reached or writing failed: discard the rest
-	start time.Time
+const (
+	// markSlack covers the kernel's block retire timer (jiffies) and
+	// stamps taken on different CPUs before the ring's lock.
+	markSlack = 20 * time.Millisecond
+	// waitStep bounds one wait for packets, so that stops and
+	// watermarks are noticed.
+	waitStep = 10 * time.Millisecond
+	// drainFor is how long a stopped capture goes on reading what the
+	// rings already hold, so that the last packets before a stop are kept.
+	drainFor = 150 * time.Millisecond
+)
+
+// cursor is the merger's view of one link: the packet it would write next
+// (still in the ring), or, when the ring was empty, a watermark.
+type cursor struct {
+	data []byte
+	ci   gopacket.CaptureInfo
+	has  bool
+	mark time.Time // when !has: nothing stamped before it is still to come
+	done bool      // the link is gone
 }
 
-func (c *Capture) merge(w *pcapWriter) {
-	m := &merger{c: c, w: w, marks: make([]time.Time, len(c.srcs)), ended: make([]bool, len(c.srcs)),
-		live: len(c.srcs), start: time.Now()}
-	tick := time.NewTicker(pollTimeout)
-	defer tick.Stop()
-	for m.live > 0 {
-		select {
-		case ev := <-c.events:
-			m.take(ev)
-			for i := 0; i < 1024 && len(c.events) > 0; i++ {
-				m.take(<-c.events)
+// merger writes the links' packets in time order.
+type merger struct {
+	c       *Capture
+	w       *pcapWriter
+	cur     []cursor
+	last    time.Time // the newest stamp written
+	full    bool      // Count reached or writing failed
+	pending bool      // written since the last flush
+	start   time.Time
+}
+
+func (c *Capture) loop(w *pcapWriter) {
+	m := &merger{c: c, w: w, cur: make([]cursor, len(c.rings)), start: time.Now()}
+	var drainUntil time.Time
+	for !m.full {
+		if drainUntil.IsZero() {
+			select {
+			case <-c.stop:
+				drainUntil = time.Now().Add(drainFor)
+			default:
 			}
-		case <-tick.C:
 		}
-		m.emit(time.Now())
-		if len(c.events) == 0 {
-			m.flush()
+		live := m.fill()
+		if live == 0 {
+			break
 		}
+		best, writable, empty := m.pick()
+		if writable {
+			m.write(best)
+			continue
+		}
+		if !drainUntil.IsZero() && (best < 0 && empty || time.Now().After(drainUntil)) {
+			break
+		}
+		m.flush()
+		m.wait()
 	}
-	m.emit(time.Time{}) // everyone ended: the rest, in order
+	m.writeHeld()
 	m.finish()
 	close(c.done)
 }
 
-func (m *merger) take(ev event) {
-	if ev.done {
-		m.ended[ev.src] = true
-		m.live--
-		m.c.mu.Lock()
-		st := &m.c.stats[ev.src]
-		st.Received, st.Dropped, st.Err = ev.stats.Received, ev.stats.Dropped, ev.err
-		m.c.mu.Unlock()
-		return
-	}
-	if ev.mark.After(m.marks[ev.src]) {
-		m.marks[ev.src] = ev.mark
-	}
-	for _, p := range ev.pkts {
-		if m.full {
-			p.release()
+// fill reads the next packet of every link that has none waiting, and
+// returns how many links are still there.
+func (m *merger) fill() int {
+	live := 0
+	for i := range m.cur {
+		k := &m.cur[i]
+		if k.done {
 			continue
 		}
-		m.seq++
-		p.seq = m.seq
-		heap.Push(&m.q, p)
-	}
-}
-
-// emit writes every packet that no link can still precede; with a zero
-// now, all of them.
-func (m *merger) emit(now time.Time) {
-	var low time.Time
-	first := true
-	for i, mk := range m.marks {
-		if !m.ended[i] && (first || mk.Before(low)) {
-			low, first = mk, false
+		live++
+		if k.has {
+			continue
+		}
+		before := time.Now()
+		data, ci, err := m.c.rings[i].next()
+		switch {
+		case err == errEmpty:
+			k.mark = before.Add(-blockTov - markSlack)
+		case err != nil:
+			k.done = true
+			m.c.mu.Lock()
+			m.c.stats[i].Err = err
+			m.c.mu.Unlock()
+		default:
+			k.data, k.ci, k.has = data, ci, true
 		}
 	}
-	for m.q.Len() > 0 {
-		p := m.q[0]
-		if !now.IsZero() && !first && p.ts.After(low) && now.Sub(p.ts) < maxHold {
-			return
-		}
-		heap.Pop(&m.q)
-		m.write(p)
-	}
+	return live
 }
 
-func (m *merger) write(p *pkt) {
-	defer p.release()
-	if m.full {
+// pick finds the oldest waiting packet, whether no empty link may still
+// deliver an older one, and whether every link is empty.
+func (m *merger) pick() (best int, writable, allEmpty bool) {
+	best, allEmpty = -1, true
+	var bound time.Time
+	bounded := false
+	for i, k := range m.cur {
+		switch {
+		case k.done:
+		case k.has:
+			allEmpty = false
+			if best < 0 || k.ci.Timestamp.Before(m.cur[best].ci.Timestamp) {
+				best = i
+			}
+		case !bounded || k.mark.Before(bound):
+			bound, bounded = k.mark, true
+		}
+	}
+	writable = best >= 0 && (!bounded || !m.cur[best].ci.Timestamp.After(bound))
+	return best, writable, allEmpty
+}
+
+// wait sleeps until an empty link's ring has a block for us, or waitStep.
+func (m *merger) wait() {
+	var pfds []unix.PollFd
+	for i, k := range m.cur {
+		if !k.done && !k.has {
+			if fd := m.c.rings[i].pollFd(); fd >= 0 {
+				pfds = append(pfds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+			}
+		}
+	}
+	if len(pfds) == 0 {
+		time.Sleep(time.Millisecond)
 		return
 	}
+	unix.Poll(pfds, int(waitStep/time.Millisecond))
+}
+
+// writeHeld writes, in order, the packets still waiting at the end.
+func (m *merger) writeHeld() {
+	for !m.full {
+		best, _, _ := m.pick()
+		if best < 0 {
+			return
+		}
+		m.write(best)
+	}
+}
+
+func (m *merger) write(i int) {
+	k := &m.cur[i]
+	k.has = false
 	c := m.c
-	if p.ts.Before(m.last) {
+	data := k.data[:min(len(k.data), c.opts.Snaplen)]
+	ts := k.ci.Timestamp
+	if ts.Before(m.last) {
 		c.mu.Lock()
 		c.outOfOrd++
 		c.mu.Unlock()
 	} else {
-		m.last = p.ts
+		m.last = ts
 	}
 	if m.w != nil {
-		ci := gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(p.data),
-			Length: max(p.wireLen, len(p.data)), InterfaceIndex: p.src}
-		if err := m.w.ng.WritePacket(ci, p.data); err != nil {
+		ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(data),
+			Length: max(k.ci.Length, len(data)), InterfaceIndex: i}
+		if err := m.w.ng.WritePacket(ci, data); err != nil {
 			m.stopWith(err)
 			return
 		}
+		m.pending = true
 	}
 	var sum Packet
 	if c.opts.OnPacket != nil || c.opts.Keep > 0 {
-		sum = Summarize(p.data, m.c.srcs[p.src].linkType, p.ts, c.targets[p.src].Name, p.wireLen)
+		sum = Summarize(data, c.linkTypes[i], ts, c.targets[i].Name, k.ci.Length)
 	}
 	c.mu.Lock()
 	c.count++
-	c.stats[p.src].Written++
+	c.stats[i].Written++
 	if len(c.packets) < c.opts.Keep {
 		c.packets = append(c.packets, sum)
 	}
@@ -128,7 +191,6 @@ func (m *merger) write(p *pkt) {
 	}
 	if reached {
 		m.full = true
-		m.flush()
 		c.once.Do(func() { close(c.stop) })
 	}
 }
@@ -140,28 +202,39 @@ func (m *merger) stopWith(err error) {
 }
 
 func (m *merger) flush() {
-	if m.w == nil || m.c.Err() != nil {
+	if !m.pending || m.c.Err() != nil {
 		return
 	}
+	m.pending = false
 	if err := m.w.flush(); err != nil {
 		m.stopWith(err)
 	}
 }
 
-// finish ends the file with each interface's kernel counters (pcapng
-// interface statistics: what `capinfos` and Wireshark show as drops).
+// finish reads each link's kernel counters, closes the sockets and ends
+// the file with those counters (pcapng interface statistics: what
+// `capinfos` and Wireshark show as drops).
 func (m *merger) finish() {
-	if m.w == nil || m.c.Err() != nil {
+	c := m.c
+	for i, r := range c.rings {
+		st := r.stats()
+		c.mu.Lock()
+		c.stats[i].Received, c.stats[i].Dropped = st.Received, st.Dropped
+		c.mu.Unlock()
+		r.close()
+	}
+	if m.w == nil || c.Err() != nil {
 		return
 	}
 	end := time.Now()
-	for i, st := range m.c.Stats() {
+	for i, st := range c.Stats() {
 		err := m.w.ng.WriteInterfaceStats(i, pcapgo.NgInterfaceStatistics{LastUpdate: end, StartTime: m.start,
 			EndTime: end, PacketsReceived: st.Received, PacketsDropped: st.Dropped})
 		if err != nil {
-			m.c.fail(err)
+			c.fail(err)
 			return
 		}
 	}
+	m.pending = true
 	m.flush()
 }

@@ -3,9 +3,11 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/afpacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/vishvananda/netlink"
@@ -14,31 +16,36 @@ import (
 
 // Ring geometry. TPACKET_V3 packs packets of any size into blocks, so a
 // block bounds the largest packet (GSO frames on veths reach 64 KiB); the
-// ring is 4 MiB a link, twice tcpdump's default buffer.
+// ring is 8 MiB a link (tcpdump's default is 2 MiB: it writes each packet
+// at once, nslua holds packets there until every link has shown it has
+// nothing older).
 const (
-	blockSize   = 1 << 19
-	frameSize   = 1 << 16
-	numBlocks   = 16
-	blockTov    = 10 * time.Millisecond // a partly filled block reaches us after this
-	pollTimeout = 50 * time.Millisecond
-	// markSlack covers the kernel's retire timer granularity (jiffies)
-	// and timestamps taken on different CPUs before the ring's lock.
-	markSlack = 20 * time.Millisecond
-	// drainFor is how long a stopped source goes on reading what the ring
-	// already holds, so that the last packets before a stop are not lost.
-	drainFor = 150 * time.Millisecond
-	// batchSize packets at most go to the merger at once.
-	batchSize = 256
+	blockSize = 1 << 19
+	frameSize = 1 << 16
+	numBlocks = 16
+	blockTov  = 10 * time.Millisecond // a partly filled block reaches us after this
 )
 
-// source is one link's socket and the goroutine that reads it.
+// errEmpty says a ring holds no packet right now.
+var errEmpty = errors.New("ring empty")
+
+// ring is where one link's packets come from.
+type ring interface {
+	// next returns the next packet, valid until the following call, or
+	// errEmpty, or another error when the link is gone.
+	next() ([]byte, gopacket.CaptureInfo, error)
+	pollFd() int // -1: cannot be polled
+	stats() LinkStats
+	close()
+}
+
+// source is one link's packet socket.
 type source struct {
-	idx      int
 	target   Target
 	tp       *afpacket.TPacket
+	fd       int
 	linkType layers.LinkType
 	filter   *Filter
-	waiter   *waiter
 }
 
 // openSource opens the link's packet socket inside its namespace. The
@@ -46,8 +53,8 @@ type source struct {
 // back to the scheduler (it ends with the goroutine, as in nsexec): a
 // socket keeps the namespace it was created in, so it can then be read
 // from any thread.
-func openSource(idx int, t Target, expr string, snaplen int) (*source, error) {
-	s := &source{idx: idx, target: t}
+func openSource(t Target, expr string, snaplen int) (*source, error) {
+	s := &source{target: t}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked
@@ -74,85 +81,57 @@ func (s *source) openHere(expr string, snaplen int) error {
 	if s.filter, err = CompileFilter(expr, s.linkType, snaplen); err != nil {
 		return err
 	}
+	// A zero poll timeout: afpacket never blocks, the merger waits on all
+	// links at once (capture.go).
 	s.tp, err = afpacket.NewTPacket(afpacket.OptInterface(s.target.Link), afpacket.TPacketVersion3,
 		afpacket.OptBlockSize(blockSize), afpacket.OptFrameSize(frameSize), afpacket.OptNumBlocks(numBlocks),
 		afpacket.OptBlockTimeout(blockTov), afpacket.OptPollTimeout(0))
 	if err != nil {
 		return fmt.Errorf("packet socket: %w", err)
 	}
-	if s.waiter, err = newWaiter(s.tp); err != nil {
+	if s.fd, err = socketFd(s.tp); err != nil {
 		s.tp.Close()
 		return err
 	}
 	if s.filter != nil {
 		if err := s.tp.SetBPF(s.filter.Raw); err != nil {
-			s.close()
+			s.tp.Close()
 			return fmt.Errorf("attach filter: %w", err)
 		}
 	}
 	if err := s.tp.SetPromiscuous(true); err != nil { // as tcpdump; dropped with the socket
-		s.close()
+		s.tp.Close()
 		return fmt.Errorf("promiscuous mode: %w", err)
 	}
 	return nil
 }
 
-// run reads until stop is closed (then drains briefly) or the link goes
-// away, sending packets and watermarks to events in batches (a channel
-// operation per packet costs more than the copy). It closes the socket.
-func (s *source) run(stop <-chan struct{}, events chan<- event, snaplen int) {
-	var drainUntil time.Time
-	var err error
-	var batch []*pkt
-	send := func(mark time.Time) {
-		events <- event{src: s.idx, pkts: batch, mark: mark}
-		batch = nil
+// socketFd finds the socket of tp, to poll it. afpacket does not export
+// it; the field is read (never written) by reflection, and the tests
+// notice if an upgrade renames it.
+func socketFd(tp *afpacket.TPacket) (int, error) {
+	f := reflect.ValueOf(tp).Elem().FieldByName("fd")
+	if !f.IsValid() || f.Kind() != reflect.Int {
+		return -1, errors.New("gopacket's afpacket no longer has the fd field nslua polls")
 	}
-	for {
-		if drainUntil.IsZero() {
-			select {
-			case <-stop:
-				drainUntil = time.Now().Add(drainFor)
-			default:
-			}
-		} else if time.Now().After(drainUntil) {
-			break
-		}
-		data, ci, rerr := s.tp.ZeroCopyReadPacketData()
-		if errors.Is(rerr, afpacket.ErrTimeout) { // the ring is empty (afpacket does not wait)
-			if !drainUntil.IsZero() {
-				break
-			}
-			send(time.Now().Add(-blockTov - markSlack))
-			s.waiter.wait(pollTimeout)
-			continue
-		}
-		if rerr != nil {
-			err = fmt.Errorf("%s: %w (was the link deleted?)", s.target.Name, rerr)
-			break
-		}
-		if !s.filter.Match(data) {
-			continue
-		}
-		p := newPkt(data[:min(len(data), snaplen)])
-		p.src, p.ts, p.wireLen = s.idx, ci.Timestamp, ci.Length
-		batch = append(batch, p)
-		if len(batch) >= batchSize {
-			send(ci.Timestamp.Add(-markSlack))
-		}
-	}
-	if len(batch) > 0 {
-		send(batch[len(batch)-1].ts.Add(-markSlack))
-	}
-	st := s.stats()
-	s.close()
-	events <- event{src: s.idx, done: true, err: err, stats: st}
+	return int(f.Int()), nil
 }
 
-func (s *source) close() {
-	s.waiter.close()
-	s.tp.Close()
+func (s *source) next() ([]byte, gopacket.CaptureInfo, error) {
+	for {
+		data, ci, err := s.tp.ZeroCopyReadPacketData()
+		switch {
+		case errors.Is(err, afpacket.ErrTimeout):
+			return nil, ci, errEmpty
+		case err != nil:
+			return nil, ci, fmt.Errorf("%s: %w (was the link deleted?)", s.target.Name, err)
+		case s.filter.Match(data): // packets queued before the filter was attached fail here
+			return data, ci, nil
+		}
+	}
 }
+
+func (s *source) pollFd() int { return s.fd }
 
 // stats reads the kernel's PACKET_STATISTICS: what the filter accepted and
 // what the ring had no room for.
@@ -164,3 +143,5 @@ func (s *source) stats() LinkStats {
 	}
 	return st
 }
+
+func (s *source) close() { s.tp.Close() }
