@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -121,8 +122,14 @@ func cmdCapture(args []string) error {
 		return err
 	}
 	opts := capture.Options{Filter: o.filter, Count: o.count, Out: out}
+	broken := make(chan struct{}) // stdout is gone (`| head -3` is done): stop, as tcpdump does
+	var once sync.Once
 	if o.file == "" {
-		opts.OnPacket = func(p capture.Packet) { fmt.Fprintln(os.Stdout, p.Line()) }
+		opts.OnPacket = func(p capture.Packet) {
+			if _, err := fmt.Fprintln(os.Stdout, p.Line()); err != nil {
+				once.Do(func() { close(broken) })
+			}
+		}
 	}
 	sigs := make(chan os.Signal, 1)
 	// SIGPIPE taken, so that a closed reader (wireshark quit) ends the
@@ -135,7 +142,7 @@ func cmdCapture(args []string) error {
 		return &exitError{code: 1, msg: nsfs.NeedRoot(err).Error()}
 	}
 	fmt.Fprintf(os.Stderr, "nslua: capturing on %s%s\n", strings.Join(o.targets, ", "), filterNote(o.filter))
-	waitCapture(c, sigs, o.duration)
+	waitCapture(c, sigs, broken, o.duration)
 	err = c.Stop()
 	if cerr := closeOut(); err == nil {
 		err = cerr
@@ -173,7 +180,7 @@ func captureOutput(file string) (io.Writer, func() error, error) {
 
 // waitCapture returns on a signal (SIGPIPE only ends it through the write
 // error it causes), after the duration, or when the capture ended itself.
-func waitCapture(c *capture.Capture, sigs chan os.Signal, d time.Duration) {
+func waitCapture(c *capture.Capture, sigs chan os.Signal, broken chan struct{}, d time.Duration) {
 	var timeout <-chan time.Time
 	if d > 0 {
 		timeout = time.After(d)
@@ -185,6 +192,8 @@ func waitCapture(c *capture.Capture, sigs chan os.Signal, d time.Duration) {
 				return
 			}
 		case <-timeout:
+			return
+		case <-broken:
 			return
 		case <-c.Done():
 			return
