@@ -19,9 +19,40 @@ const typeCapture = "Capture"
 // keepPackets bounds the summaries a capture keeps for :packets().
 const keepPackets = 100000
 
+// maxCapturedLinks bounds the links a lab captures at once: each holds an
+// 8 MiB ring of kernel memory, and a script that starts captures in a loop
+// must not exhaust the machine's.
+const maxCapturedLinks = 16
+
+var (
+	capturedMu sync.Mutex
+	captured   = map[*lab.Lab]int{} // links under capture, per lab
+)
+
+// reserveLinks counts n more links under capture for l, within the limit.
+func reserveLinks(l *lab.Lab, n int) error {
+	capturedMu.Lock()
+	defer capturedMu.Unlock()
+	if captured[l]+n > maxCapturedLinks {
+		return fmt.Errorf("%d links are under capture already, %d more would pass the limit of %d (each holds an 8 MiB kernel ring): stop a capture first",
+			captured[l], n, maxCapturedLinks)
+	}
+	captured[l] += n
+	return nil
+}
+
+func releaseLinks(l *lab.Lab, n int) {
+	capturedMu.Lock()
+	defer capturedMu.Unlock()
+	if captured[l] -= n; captured[l] <= 0 {
+		delete(captured, l)
+	}
+}
+
 // luaCapture is a capture started by a script; the lab stops it at
 // teardown if the script did not.
 type luaCapture struct {
+	lab   *lab.Lab
 	c     *capture.Capture
 	file  string
 	links []string
@@ -41,6 +72,7 @@ func (k *luaCapture) String() string {
 func (k *luaCapture) stop() error {
 	k.once.Do(func() {
 		k.err = k.c.Stop()
+		releaseLinks(k.lab, len(k.links))
 		if k.f != nil {
 			if err := k.f.Close(); k.err == nil {
 				k.err = err
@@ -133,29 +165,19 @@ func (rt *Runtime) targetValue(c call, v lua.LValue, what string) capture.Target
 func (rt *Runtime) startCapture(c call, targets []capture.Target, o opts) *lua.LUserData {
 	filter, _ := o.name("filter")
 	count, _ := o.integer("count", 1, 1<<31)
-	k := &luaCapture{file: "", links: make([]string, len(targets))}
+	k := &luaCapture{lab: rt.Lab, links: make([]string, len(targets))}
 	for i, t := range targets {
 		k.links[i] = t.Name
 	}
 	opts := capture.Options{Filter: filter, Count: count, Keep: keepPackets}
-	created := false
-	if file, ok := o.name("file"); ok {
-		if file == "" {
-			c.raise("option file must not be empty")
-		}
-		_, statErr := os.Stat(file)
-		f, err := capture.CreateFile(file)
-		c.check(err)
-		k.file, k.f, opts.Out, created = file, f, f, errors.Is(statErr, os.ErrNotExist)
+	file, hasFile := o.name("file")
+	if hasFile && file == "" {
+		c.raise("option file must not be empty")
 	}
-	var err error
-	if k.c, err = capture.Start(targets, opts); err != nil {
-		if k.f != nil {
-			k.f.Close()
-			if created {
-				os.Remove(k.file) // nothing left of a capture that never ran
-			}
-		}
+	c.check(reserveLinks(rt.Lab, len(targets)))
+	err := k.start(targets, opts, file)
+	if err != nil {
+		releaseLinks(rt.Lab, len(targets))
 		c.check(err)
 	}
 	l := rt.Lab
@@ -165,6 +187,28 @@ func (rt *Runtime) startCapture(c call, targets []capture.Target, o opts) *lua.L
 		}
 	})
 	return rt.pushCapture(c.L, k)
+}
+
+// start opens the file, if any, and starts the capture; on failure
+// nothing is left, not even a file it created.
+func (k *luaCapture) start(targets []capture.Target, opts capture.Options, file string) error {
+	created := false
+	if file != "" {
+		_, statErr := os.Stat(file)
+		f, err := capture.CreateFile(file)
+		if err != nil {
+			return err
+		}
+		k.file, k.f, opts.Out, created = file, f, f, errors.Is(statErr, os.ErrNotExist)
+	}
+	var err error
+	if k.c, err = capture.Start(targets, opts); err != nil && k.f != nil {
+		k.f.Close()
+		if created {
+			os.Remove(k.file)
+		}
+	}
+	return err
 }
 
 func captureMethod(L *lua.LState, name string, maxArgs int) (call, *luaCapture) {

@@ -72,3 +72,22 @@ func TestCaptureFromLua(t *testing.T) {
 		t.Errorf("help: %q", out.String())
 	}
 }
+
+// A lab captures at most maxCapturedLinks links at once; stopping frees
+// them, and a refused capture holds nothing.
+func TestCaptureLimit(t *testing.T) {
+	b := startBiLab(t)
+	b.setupObjects(t)
+	b.must(t, `
+		local caps = {}
+		for i = 1, 8 do caps[i] = ns.capture{links = {va, vb}} end
+		local ok, err = pcall(va.capture, va)
+		assert(not ok and err:match("limit of 16"), tostring(err))
+		caps[1]:stop()
+		local c = va:capture()
+		local ok2, err2 = pcall(ns.capture, {links = {va, vb}})
+		assert(not ok2 and err2:match("limit of 16"), tostring(err2))
+		c:stop()
+		ns.capture{links = {va, vb}}:stop()
+	`)
+}

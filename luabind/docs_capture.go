@@ -10,7 +10,8 @@ var captureDocs = []Doc{
 		Text: "Start capturing the link's packets (both directions) from a packet socket inside its namespace; no tcpdump runs. " +
 			"opts.file: a pcapng file to write (Wireshark, tshark and tcpdump read it); an existing file that is not a capture is never overwritten. " +
 			"opts.filter: a pcap-filter(7) expression as for tcpdump (\"ether proto 0x888e\", \"udp port 67\"), compiled by the system's libpcap (libpcap0.8; needs nslua built with cgo). " +
-			"opts.count: stop after that many packets. The capture runs until :stop(), count, or teardown, which stops and flushes it."},
+			"opts.count: stop after that many packets. The capture runs until :stop(), count, or teardown, which stops and flushes it. " +
+			"A lab captures at most 16 links at once (each holds an 8 MiB kernel ring)."},
 	{Section: secCapture, Name: "Capture fields", Sig: "c.file, c.links", Extra: true,
 		Text: "file is the pcapng file (nil without one); links the NS:LINK names captured."},
 	{Section: secCapture, Name: "Capture:stop", Sig: "c:stop() -> count", Extra: true,
