@@ -22,7 +22,8 @@ func (rt *Runtime) linkMethods() map[string]lua.LGFunction {
 		"delete": rt.linkDelete, "info": rt.linkInfo, "port": rt.linkPort,
 		"stp": rt.linkSTP, "group_fwd_mask": rt.linkGroupFwdMask,
 		"fdb": rt.linkFDB, "offload": rt.linkOffload,
-		"shape": rt.linkShape,
+		"shape":   rt.linkShape,
+		"capture": rt.linkCapture,
 	}
 }
 

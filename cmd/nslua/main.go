@@ -22,6 +22,8 @@ const usage = `usage:
   nslua                                             the REPL
   nslua exec NAME -- CMD [ARGS...]                  run CMD in namespace NAME (as ip netns exec)
   nslua inspect [NAME...] [--json]                  what namespaces hold now
+  nslua capture NS:LINK... [-w FILE|-] [-f FILTER] [-c N] [--duration D]
+                                                    packets of several links into one pcapng
   nslua graph [LAB] [--format dot|mermaid|svg|png|html] [-o FILE]
                                                     the live topology as text or a picture
   nslua serve [LAB] [--listen 127.0.0.1:PORT] [--allow-remote]
@@ -72,6 +74,8 @@ func dispatch(args []string) error {
 		switch args[0] {
 		case "exec":
 			return cmdExec(args[1:])
+		case "capture":
+			return cmdCapture(args[1:])
 		case "inspect":
 			return cmdInspect(args[1:])
 		case "graph":

@@ -53,6 +53,7 @@ type Lab struct {
 	cg       *runCgroup
 	cgTried  bool // the cgroup was made, or could not be
 	seq      int
+	closers  []func() // OnClose
 }
 
 // Start takes the lab's lock and opens a fresh journal. A journal left by a
@@ -204,8 +205,11 @@ func (l *Lab) Close() []error {
 	l.closed = true
 	kept := l.kept
 	nss := l.allNetns()
+	closers := l.closers
+	l.closers = nil
 	l.mu.Unlock()
 	defer l.releaseCgroup()
+	runClosers(closers)
 
 	if kept {
 		l.protectKept(nss)
