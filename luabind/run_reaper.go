@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nslua/nslua/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,18 +39,48 @@ func startReaping() {
 // waits for it: that one is left to Go.
 func reapOrphans() {
 	self := strconv.Itoa(os.Getpid())
-	mine := goChildren()
-	dir, _ := os.ReadDir("/proc")
-	for _, de := range dir {
-		pid, err := strconv.Atoi(de.Name())
-		if err != nil || mine[pid] {
-			continue
+	sys.Reap(func(isOwn func(int) bool) {
+		mine := goChildren()
+		for _, pid := range liveOrZombieChildren() {
+			if mine[pid] || isOwn(pid) {
+				continue
+			}
+			if st := procStat(pid); len(st) > 1 && st[1] == self && st[0] == "Z" {
+				var ws unix.WaitStatus
+				unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+			}
 		}
-		if st := procStat(pid); len(st) > 1 && st[1] == self && st[0] == "Z" {
-			var ws unix.WaitStatus
-			unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+	})
+}
+
+// liveOrZombieChildren are the PIDs that the threads' children files list
+// (zombies included), or every PID where the kernel has no such files.
+func liveOrZombieChildren() []int {
+	tasks, _ := os.ReadDir("/proc/self/task")
+	var pids []int
+	for _, t := range tasks {
+		data, err := os.ReadFile("/proc/self/task/" + t.Name() + "/children")
+		if errors.Is(err, os.ErrNotExist) && t.Name() == strconv.Itoa(os.Getpid()) {
+			return allPids()
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, pid)
+			}
 		}
 	}
+	return pids
+}
+
+func allPids() []int {
+	dir, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, de := range dir {
+		if pid, err := strconv.Atoi(de.Name()); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // goChildren are the PIDs that this process holds a pidfd of.

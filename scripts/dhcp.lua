@@ -197,7 +197,7 @@ local confs = {} -- namespace name -> number of servers started there
 
 function dhcp.server(n, opts)
 	opts = util.opts("dhcp.server", opts, {"iface", "range", "router", "dns", "domain", "lease_time",
-		"hosts", "options", "conf", "ready_timeout"})
+		"hosts", "options", "conf", "ready_timeout", "tx_offload"})
 	n = util.netns(n, "dhcp.server")
 	local iface = util.need(opts, "iface", "string", "dhcp.server")
 	if iface == "lo" then

@@ -66,7 +66,7 @@ func TestNATKill9ThenDown(t *testing.T) {
 	if rs := nftRuleset(t, router); !strings.Contains(rs, table) {
 		t.Fatalf("kill -9 removed the table already?\n%s", rs)
 	}
-	out, stderr, code := run(t, "", "down", lab)
+	out, stderr, code := run(t, "", "down", "-v", lab)
 	if code != 0 {
 		t.Fatalf("nslua down: exit %d:\n%s\n%s", code, out, stderr)
 	}

@@ -197,7 +197,7 @@ func TestShapeHostLinkUndone(t *testing.T) {
 	if q := qdiscOf(t, h1); !strings.Contains(q, "tbf 4e53: root") {
 		t.Fatalf("kept lab: no shaping on %s: %s", h1, q)
 	}
-	stdout, stderr, rc = run(t, "", "down", p+"-kept")
+	stdout, stderr, rc = run(t, "", "down", "-v", p+"-kept")
 	if rc != 0 || !strings.Contains(stdout, "removed the shaping of "+h1) {
 		t.Errorf("down: exit %d: %s %s", rc, stdout, stderr)
 	}

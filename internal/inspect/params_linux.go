@@ -15,71 +15,79 @@ import (
 // linkDetails are a link's kind parameters (VNI, VLAN id, remote, table,
 // mode...) and its lower link, as `ip -d link` shows them.
 func (s *snapshot) linkDetails(l netlink.Link) (parent string, params map[string]any) {
-	a := l.Attrs()
-	pi := a.ParentIndex
-	switch l.(type) {
-	case *netlink.Macvlan, *netlink.Macvtap, *netlink.Vlan, *netlink.IPVlan:
-	default:
-		pi = 0 // a veth's IFLA_LINK is its peer: shown as such
-	}
-	if pi != 0 {
-		parent = s.linkName(pi)
-		if a.NetNsID >= 0 || parent == "" {
-			parent = fmt.Sprintf("if%d", pi) // in another namespace
-		}
-	}
+	parent = s.lowerLink(l)
 	p := map[string]any{}
-	set := func(k string, v any) { p[k] = v }
-	setIP := func(k string, ip net.IP) {
-		if ip != nil && !ip.IsUnspecified() {
-			p[k] = ip.String()
-		}
-	}
 	switch l := l.(type) {
 	case *netlink.Vxlan:
-		set("vni", l.VxlanId)
-		set("port", l.Port)
-		set("learning", l.Learning)
-		if l.Group != nil && l.Group.IsMulticast() {
-			setIP("group", l.Group)
-		} else {
-			setIP("remote", l.Group)
-		}
-		setIP("local", l.SrcAddr)
-		if l.VtepDevIndex != 0 {
-			set("dev", s.linkName(l.VtepDevIndex))
-		}
-		if fdb := s.vxlanRemotes(l.Index); len(fdb) > 0 {
-			set("fdb", fdb)
-		}
+		s.vxlanParams(l, p)
 	case *netlink.Vlan:
-		set("id", l.VlanId)
-		set("protocol", l.VlanProtocol.String())
+		p["id"], p["protocol"] = l.VlanId, l.VlanProtocol.String()
 	case *netlink.Macvlan:
-		set("mode", macvlanMode(l.Mode))
+		p["mode"] = macvlanMode(l.Mode)
 	case *netlink.Vrf:
-		set("table", int(l.Table))
+		p["table"] = int(l.Table)
 	case *netlink.Gretap:
-		setIP("local", l.Local)
-		setIP("remote", l.Remote)
-		if l.IKey != 0 {
-			set("key", int(l.IKey))
-		}
+		greParams(l.Local, l.Remote, l.IKey, p)
 	case *netlink.Gretun:
-		setIP("local", l.Local)
-		setIP("remote", l.Remote)
-		if l.IKey != 0 {
-			set("key", int(l.IKey))
-		}
+		greParams(l.Local, l.Remote, l.IKey, p)
 	case *netlink.Tuntap:
-		set("mode", l.Mode.String())
+		p["mode"] = l.Mode.String()
 	case *netlink.Wireguard:
-		s.wireguardParams(a.Name, p)
+		s.wireguardParams(l.Attrs().Name, p)
 	}
 	if len(p) == 0 {
 		return parent, nil
 	}
 	return parent, p
+}
+
+// lowerLink names the link a macvlan or VLAN sits on ("ifN" when it is in
+// another namespace); a veth's IFLA_LINK is its peer, shown as such.
+func (s *snapshot) lowerLink(l netlink.Link) string {
+	switch l.(type) {
+	case *netlink.Macvlan, *netlink.Macvtap, *netlink.Vlan, *netlink.IPVlan:
+	default:
+		return ""
+	}
+	a := l.Attrs()
+	if a.ParentIndex == 0 {
+		return ""
+	}
+	parent := s.linkName(a.ParentIndex)
+	if a.NetNsID >= 0 || parent == "" {
+		parent = fmt.Sprintf("if%d", a.ParentIndex)
+	}
+	return parent
+}
+
+func setIP(p map[string]any, k string, ip net.IP) {
+	if ip != nil && !ip.IsUnspecified() {
+		p[k] = ip.String()
+	}
+}
+
+func (s *snapshot) vxlanParams(l *netlink.Vxlan, p map[string]any) {
+	p["vni"], p["port"], p["learning"] = l.VxlanId, l.Port, l.Learning
+	if l.Group != nil && l.Group.IsMulticast() {
+		setIP(p, "group", l.Group)
+	} else {
+		setIP(p, "remote", l.Group)
+	}
+	setIP(p, "local", l.SrcAddr)
+	if l.VtepDevIndex != 0 {
+		p["dev"] = s.linkName(l.VtepDevIndex)
+	}
+	if fdb := s.vxlanRemotes(l.Index); len(fdb) > 0 {
+		p["fdb"] = fdb
+	}
+}
+
+func greParams(local, remote net.IP, key uint32, p map[string]any) {
+	setIP(p, "local", local)
+	setIP(p, "remote", remote)
+	if key != 0 {
+		p["key"] = int(key)
+	}
 }
 
 // wireguardParams reads a WireGuard link's port, public key and peers

@@ -101,13 +101,19 @@ func (n *Netns) start(cmd *exec.Cmd) error {
 	if deleted {
 		return fmt.Errorf("namespace %q has been deleted", n.Name)
 	}
-	if w == nil { // the host: no namespace to enter, no /etc to bind
-		return cmd.Start()
+	start := cmd.Start
+	if w != nil {
+		if err := n.ensureResolv(); err != nil {
+			return err
+		}
+		start = func() error { return w.Start(cmd) }
 	}
-	if err := n.ensureResolv(); err != nil {
-		return err
-	}
-	return w.Start(cmd)
+	return sys.StartChild(func() (int, error) {
+		if err := start(); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	})
 }
 
 // startJournaled starts cmd in the run's cgroup, recording the process in
@@ -155,7 +161,7 @@ func (n *Netns) Exec(ctx context.Context, c *Cmd) (*Result, error) {
 		defer cancel()
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- cmd.Wait(); sys.ForgetChild(cmd.Process.Pid) }()
 	var timedOut bool
 	select {
 	case <-done:
@@ -191,6 +197,9 @@ func startFailure(prog string, err error) (*Result, error) {
 }
 
 func resultOf(ps *os.ProcessState) *Result {
+	if ps == nil { // not waited for here: a bug, but no reason to panic
+		return &Result{Code: -1, Signal: "unknown"}
+	}
 	res := &Result{Code: ps.ExitCode()}
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		res.Signal = signalName(ws.Signal())
@@ -270,6 +279,7 @@ func (n *Netns) Spawn(c *Cmd, opts SpawnOptions) (*Proc, error) {
 
 func (p *Proc) reap() {
 	p.cmd.Wait()
+	sys.ForgetChild(p.cmd.Process.Pid)
 	p.mu.Lock()
 	p.res = resultOf(p.cmd.ProcessState)
 	p.mu.Unlock()

@@ -116,6 +116,8 @@ func (u *undoer) summary() string {
 		{journal.KindEtcFile, "/etc/netns file", "/etc/netns files"},
 		{journal.KindEtcDir, "/etc/netns directory", "/etc/netns directories"},
 		{journal.KindCgroup, "cgroup", "cgroups"},
+		{journal.KindNft, "nftables table", "nftables tables"},
+		{journal.KindQdisc, "link shaping", "link shapings"},
 	} {
 		switch n := u.counts[k.kind]; n {
 		case 0:
