@@ -73,7 +73,11 @@ func Apply(name string, p *Plan, s Sink, force bool) ([]string, error) {
 func applyItem(s Sink, parent int, name string, it Item) (string, int, error) {
 	rel := filepath.Join(name, it.Rel)
 	full := filepath.Join(etcfs.Root, rel)
-	what := fmt.Sprintf("%s (%04o %d:%d)", full, it.Perm, it.UID, it.GID)
+	shown := full
+	if it.Dir {
+		shown += "/"
+	}
+	what := fmt.Sprintf("%s (%04o %d:%d)", shown, it.Perm, it.UID, it.GID)
 	if it.Via != "" {
 		what += ", following " + it.Via
 	}
@@ -82,7 +86,7 @@ func applyItem(s Sink, parent int, name string, it Item) (string, int, error) {
 	if errors.Is(err, unix.ENOENT) {
 		if it.Dir {
 			dfd, err := s.Mkdir(parent, base, rel, it)
-			return "made " + what + "/", dfd, wrap(full, err)
+			return "made " + what, dfd, wrap(full, err)
 		}
 		return "copied " + what, -1, wrap(full, s.Create(parent, base, rel, it))
 	}

@@ -50,6 +50,8 @@ func CleanPath(path string) (string, error) {
 	p := strings.TrimPrefix(path, HostEtc+"/")
 	p = strings.TrimRight(p, "/")
 	switch {
+	case path == "":
+		return "", errors.New("path is empty")
 	case p == "":
 		return "", fmt.Errorf("path %q names no file under /etc", path)
 	case strings.HasPrefix(p, "/"):
