@@ -20,11 +20,10 @@ var netnsFields = map[string]fieldFn{
 func (rt *Runtime) netnsMethods() map[string]lua.LGFunction {
 	return map[string]lua.LGFunction{
 		"exec": rt.netnsExec, "spawn": rt.netnsSpawn, "etc": rt.netnsEtc,
-		"etc_copy": rt.netnsEtcCopy,
-		"veth":     rt.netnsVeth, "bridge": rt.netnsBridge, "link": rt.netnsLink,
+		"veth": rt.netnsVeth, "bridge": rt.netnsBridge, "link": rt.netnsLink,
 		"links": rt.netnsLinks, "addr": rt.netnsAddr, "route": rt.netnsRoute,
 		"sysctl": rt.netnsSysctl, "pids": rt.netnsPids, "inspect": rt.netnsInspect,
-		"delete": rt.netnsDelete,
+		"delete": rt.netnsDelete, "etc_copy": rt.netnsEtcCopy,
 	}
 }
 
