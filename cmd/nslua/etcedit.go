@@ -49,9 +49,9 @@ func copyOne(a etcArgs, path string) ([]string, error) {
 		if !a.createHost {
 			return nil, hostMissing(a.name, rel, strings.HasSuffix(path, "/"))
 		}
-		made, err := etctree.CreateHostTarget(rel, strings.HasSuffix(path, "/"))
-		if err != nil {
-			return nil, err
+		made, cerr := etctree.CreateHostTarget(rel, strings.HasSuffix(path, "/"))
+		if cerr != nil {
+			return nil, cerr
 		}
 		did = append(did, fmt.Sprintf("made the host's %s, empty, for ip netns exec to bind %s over", made, filepath.Join(etcfs.Root, a.name, rel)))
 		if _, _, found, _ := etctree.ReadFile(a.name, rel); found {
