@@ -227,3 +227,107 @@ func checkPlantedSymlink(t *testing.T, scratch, srv string) {
 	}
 	sameTree(t, "the scratch /etc", scratch, before, "netns")
 }
+
+// hostapdTree makes a scratch /etc/hostapd of files with distinct modes
+// and owners, a subdirectory, and a symlink to one of the files.
+func hostapdTree(t *testing.T, scratch string) {
+	t.Helper()
+	sh(t, fmt.Sprintf(`cd %s && rm -rf hostapd && mkdir -m 0750 hostapd && cd hostapd &&
+		printf 'interface=eth0\ndriver=wired\n' > hostapd.conf && chmod 0600 hostapd.conf &&
+		printf 'user1 MD5 "pw"\n' > eap_user && chmod 0640 eap_user && chown 1234:5678 eap_user &&
+		printf '#!/bin/sh\n' > action.sh && chmod 0755 action.sh &&
+		mkdir -m 0700 certs && printf 'cert\n' > certs/ca.pem && chmod 0444 certs/ca.pem &&
+		ln -s hostapd.conf current.conf`, scratch))
+}
+
+// modeTree maps each path under root to its type, mode, owner and
+// content (a symlink's target): what "keeps files and modes" compares.
+func modeTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := sh(t, fmt.Sprintf(`cd %s && find . -mindepth 1 -printf '%%P %%y %%m %%U:%%G\n' | sort`, root))
+	m := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		data, _ := os.ReadFile(filepath.Join(root, f[0]))
+		m[f[0]] = strings.Join(f[1:], " ") + " " + string(data)
+	}
+	return m
+}
+
+// hostapd/ copied as a directory keeps the host's files, modes and owners;
+// the symlink in it is refused (nothing is written) unless --follow.
+func TestEtcCopyDirectoryKeepsModes(t *testing.T) {
+	needTools(t, "unshare")
+	p := prefix(t)
+	cleanupPrefix(t, p)
+	name := p + "-a"
+	sh(t, "ip netns add "+name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	scratch := newScratchEtc(t)
+	hostapdTree(t, scratch)
+	host := modeTree(t, filepath.Join(scratch, "hostapd"))
+	before := treeSums(t, scratch, "netns")
+
+	out, code := scratchRun(t, scratch, fmt.Sprintf(`"$NSLUA" etc %s copy hostapd/`, name))
+	if code != 1 || !strings.Contains(out, "/etc/hostapd/current.conf is a symlink to hostapd.conf: refused") {
+		t.Errorf("copy hostapd/ with a symlink in it: exit %d, want 1 and the symlink named:\n%s", code, out)
+	}
+	if _, err := os.Lstat(filepath.Join(scratch, "netns", name)); err == nil {
+		t.Errorf("a refused copy wrote /etc/netns/%s", name)
+	}
+
+	out, code = scratchRun(t, scratch, fmt.Sprintf(`"$NSLUA" etc %s copy hostapd/ --follow &&
+		"$NSLUA" exec %[1]s -- sh -c 'cd /etc/hostapd && find . -mindepth 1 -printf "%%P %%m %%U:%%G\n" | sort'`, name))
+	t.Logf("copy hostapd/ --follow, then what nslua exec sees:\n%s", out)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	got := modeTree(t, filepath.Join(scratch, "netns", name, "hostapd"))
+	want := map[string]string{}
+	for k, v := range host {
+		want[k] = v
+	}
+	want["current.conf"] = host["hostapd.conf"] // followed: a copy of what it points to
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("copied tree:\n%v\nwant:\n%v", got, want)
+	}
+	if !strings.Contains(out, "eap_user 640 1234:5678") || !strings.Contains(out, "certs/ca.pem 444 0:0") {
+		t.Errorf("nslua exec does not see the copied tree with its modes:\n%s", out)
+	}
+	out, code = scratchRun(t, scratch, fmt.Sprintf(`"$NSLUA" etc %s rm hostapd && rmdir /etc/netns/%[1]s`, name))
+	if code != 0 {
+		t.Errorf("rm hostapd: exit %d\n%s", code, out)
+	}
+	sameTree(t, "the scratch /etc", scratch, before, "netns")
+}
+
+// n:etc_copy in a lab: the tree is copied with its modes, journaled, and
+// gone after teardown; the lab never writes the host's /etc.
+func TestEtcCopyLua(t *testing.T) {
+	needTools(t, "unshare")
+	p := prefix(t)
+	cleanupPrefix(t, p)
+	scratch := newScratchEtc(t)
+	hostapdTree(t, scratch)
+	before := treeSums(t, scratch, "netns")
+	script := filepath.Join(t.TempDir(), "copy.lua")
+	os.WriteFile(script, []byte(`
+local n = ns.add(arg[1])
+assert(not pcall(n.etc_copy, n, "hostapd/"), "a symlink in the host's tree must be refused")
+local made = n:etc_copy("hostapd/", {follow = true})
+assert(#made == 7, "made " .. #made .. ": " .. table.concat(made, "; "))
+local r = n:exec("stat -c '%a %u:%g' /etc/hostapd /etc/hostapd/eap_user /etc/hostapd/certs/ca.pem", {check = true})
+assert(r.stdout == "750 0:0\n640 1234:5678\n444 0:0\n", r.stdout)
+local ok, err = pcall(n.etc_copy, n, "no-such-file-` + p + `")
+assert(not ok and err:find("the host has no /etc/no%-such%-file"), err)
+print("ok")
+`), 0o644)
+	out, code := scratchRun(t, scratch, fmt.Sprintf(`"$NSLUA" --lab %s-lab %s %s-n; rc=$?; ls /etc/netns 2>/dev/null; exit $rc`, p, script, p))
+	if code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if strings.Contains(out, p) {
+		t.Errorf("teardown left /etc/netns entries:\n%s", out)
+	}
+	sameTree(t, "the scratch /etc", scratch, before, "netns")
+}
