@@ -30,6 +30,11 @@ const usage = `usage:
                                                     a live web page of it (read-only)
   nslua types [-o FILE]                             LuaLS type definitions of the API
   nslua export [LAB | NAME...] [-o FILE]            a Lua script that rebuilds them as they are now
+  nslua etc NAME [--json]                           what a program in NAME sees in /etc (its /etc/netns entries)
+  nslua etc NAME copy PATH... [--follow] [--force] [--create-host-target]
+                                                    copy the host's /etc/PATH into /etc/netns/NAME
+  nslua etc NAME edit PATH | diff [PATH...] | rm PATH...
+                                                    edit, compare with the host's, remove
   nslua test [PATH...] [--run RE] [-j N] [--junit F] [--tap] [--keep-failed] [-v] [--timeout S]
                                                     run the *_test.lua files' tests, each in its own lab
   nslua ls [--json]                                 labs that are up, and pinned namespaces
@@ -88,6 +93,8 @@ func dispatch(args []string) error {
 			return cmdLs(args[1:])
 		case "export":
 			return cmdExport(args[1:])
+		case "etc":
+			return cmdEtc(args[1:])
 		case "test":
 			return cmdTest(args[1:])
 		case "down":
