@@ -96,7 +96,7 @@ var Docs = []Doc{
 	{Section: secNetns, Name: "Netns:inspect", Sig: "n:inspect() -> table",
 		Text: "What the namespace holds now: { name, path, inode, netnsid, links = { {name, index, kind, state, mtu, mac, master, addrs, peer = {name, ns}, parent, params} }, routes = { {dst, via, dev, proto, table} } (every table but local), " +
 			"rules = { {priority, family, from, to, iif, oif, fwmark, table} }, sysctl, procs = { {pid, cmd} }, etc = { {path, bound_to, host_exists} }, lab, " +
-			"listen = { {proto, local, iface, pids} } (TCP listening and unbound UDP sockets, by sock_diag, with the processes holding them), neighbours (count of ARP/NDP entries) }."},
+			"listen = { {proto, local, iface, pids} } (TCP listening and unbound UDP sockets, by sock_diag, with the processes holding them), neighbours (count of ARP/NDP entries), nftables (its tables, \"FAMILY NAME\" as `nft list tables`) }."},
 	{Section: secNetns, Name: "Netns:delete", Sig: "n:delete()",
 		Text: "Stop the processes nslua started in it (and, for a namespace this lab made, every other process inside, which would otherwise keep it alive and invisible), " +
 			"remove the /etc/netns/NAME files this run wrote, and unpin it."},

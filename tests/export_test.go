@@ -201,7 +201,33 @@ ip -n `+a+` addr add 10.74.0.1/24 dev eth0; ip -n `+a+` link set eth0 up; ip -n 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// A qdisc and an nftables table made by hand show too.
+	sh(t, "ip netns exec "+a+" tc qdisc add dev eth0 root tbf rate 5mbit burst 5kb limit 10kb && ip netns exec "+a+" nft add table inet "+p+"t")
+	var more []struct {
+		Links []struct {
+			Name  string
+			Shape map[string]any
+		}
+		Nftables []string
+	}
+	js, _, _ := run(t, "", "inspect", "--json", a)
+	if err := json.Unmarshal([]byte(js), &more); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range more[0].Links {
+		if l.Name == "eth0" && l.Shape["rate"] != "5mbit" {
+			t.Errorf("inspect shows eth0's tbf as %v, want rate 5mbit", l.Shape)
+		}
+	}
+	if strings.Join(more[0].Nftables, ",") != "inet "+p+"t" {
+		t.Errorf("inspect shows the nftables tables %q, want inet %st", more[0].Nftables, p)
+	}
 	text, _, _ := run(t, "", "inspect", a)
+	for _, want := range []string{"nft     inet " + p + "t"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("inspect's text lacks %q:\n%s", want, text)
+		}
+	}
 	if want := fmt.Sprintf("udp 0.0.0.0:67%%eth0 dnsmasq(%d)", dnsmasq.Process.Pid); !strings.Contains(text, want) {
 		t.Errorf("inspect's text lacks %q:\n%s", want, text)
 	}

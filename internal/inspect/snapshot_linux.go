@@ -32,6 +32,7 @@ type snapshot struct {
 	h       *netlink.Handle
 	diag    *nl.SocketHandle // NETLINK_INET_DIAG, for sockets
 	sockIno map[uint32]int   // socket inode -> index in info.Listen
+	nft     []string         // nftables tables, read with the sysctls
 	links   []netlink.Link
 	byIndex map[int]netlink.Link
 	sysctl  map[string]string
@@ -106,6 +107,7 @@ func (s *snapshot) enter(withSysctl bool) error {
 		}
 		if withSysctl {
 			s.sysctl = readSysctls()
+			s.nft = nftTables()
 		}
 		return nil
 	})
@@ -219,6 +221,7 @@ func (s *snapshot) buildInfo(name, etcName string) error {
 		Etc:        etc,
 		Listen:     listen,
 		Neighbours: len(neigh),
+		Nftables:   s.nft,
 	}
 	return s.addShapes()
 }

@@ -62,6 +62,9 @@ func writeInfo(w io.Writer, info *Info) {
 	for _, so := range info.Listen {
 		fmt.Fprintf(w, "  listen\t%s\n", socketText(so, info.Procs))
 	}
+	if len(info.Nftables) > 0 {
+		fmt.Fprintf(w, "  nft\t%s\n", strings.Join(info.Nftables, ", "))
+	}
 	if info.Neighbours > 0 {
 		fmt.Fprintf(w, "  neigh\t%d entries\n", info.Neighbours)
 	}

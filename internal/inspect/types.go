@@ -35,6 +35,9 @@ type Info struct {
 	Listen []Socket `json:"listen"`
 	// Neighbours counts the entries of the neighbour (ARP/NDP) table.
 	Neighbours int `json:"neighbours"`
+	// Nftables lists the nftables tables, "FAMILY NAME" as `nft list
+	// tables` shows them: whether anything filters or NATs here.
+	Nftables []string `json:"nftables"`
 }
 
 // Socket is one listening socket, as `ss -ltunp` shows it.
