@@ -270,3 +270,17 @@ func TestCreateFileKeepsOtherFiles(t *testing.T) {
 		f.Close()
 	}
 }
+
+// A stop keeps the packets that came just before it, even those the ring
+// shows only after its block timeout.
+func TestStopKeepsTheLastPackets(t *testing.T) {
+	c, rings := fakeCapture(t, []string{"a:eth0"}, []time.Duration{blockTov}, nil, 0)
+	time.Sleep(50 * time.Millisecond)
+	rings[0].add(time.Time{}, ethFrame(t, 1))
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Count() != 1 {
+		t.Errorf("%d packets written, want the one that came before the stop", c.Count())
+	}
+}

@@ -15,9 +15,9 @@ const (
 	// waitStep bounds one wait for packets, so that stops and
 	// watermarks are noticed.
 	waitStep = 10 * time.Millisecond
-	// drainFor is how long a stopped capture goes on reading what the
-	// rings already hold, so that the last packets before a stop are kept.
-	drainFor = 150 * time.Millisecond
+	// drainFor bounds how long a stopped capture goes on reading what
+	// the rings hold, when packets keep coming.
+	drainFor = 500 * time.Millisecond
 )
 
 // cursor is the merger's view of one link: the packet it would write next
@@ -43,12 +43,12 @@ type merger struct {
 
 func (c *Capture) loop(w *pcapWriter) {
 	m := &merger{c: c, w: w, cur: make([]cursor, len(c.rings)), start: time.Now()}
-	var drainUntil time.Time
+	var stopAt time.Time
 	for !m.full {
-		if drainUntil.IsZero() {
+		if stopAt.IsZero() {
 			select {
 			case <-c.stop:
-				drainUntil = time.Now().Add(drainFor)
+				stopAt = time.Now()
 			default:
 			}
 		}
@@ -61,7 +61,7 @@ func (c *Capture) loop(w *pcapWriter) {
 			m.write(best)
 			continue
 		}
-		if !drainUntil.IsZero() && (best < 0 && empty || time.Now().After(drainUntil)) {
+		if !stopAt.IsZero() && (empty && m.seenEmptySince(stopAt) || time.Since(stopAt) > drainFor) {
 			break
 		}
 		m.flush()
@@ -122,6 +122,18 @@ func (m *merger) pick() (best int, writable, allEmpty bool) {
 	}
 	writable = best >= 0 && (!bounded || !m.cur[best].ci.Timestamp.After(bound))
 	return best, writable, allEmpty
+}
+
+// seenEmptySince reports whether every link's ring has been found empty
+// late enough to prove that it holds nothing stamped before t: a packet
+// that came just before a stop can sit in a block for the block timeout.
+func (m *merger) seenEmptySince(t time.Time) bool {
+	for _, k := range m.cur {
+		if !k.done && (k.has || k.mark.Before(t)) {
+			return false
+		}
+	}
+	return true
 }
 
 // wait sleeps until an empty link's ring has a block for us, or waitStep.
