@@ -19,10 +19,11 @@ var objectRef = regexp.MustCompile(`(^|[^\w."])(n|m|va|vb|br|pr)([^\w"]|$)`)
 // kernel (or whose check runs after a namespace is made): root only.
 var needsKernel = map[string]bool{
 	`ns.add(P .. "z", {sysctl = {["net.ipv4.no_such_key"] = 1}})`: true,
-	`ns.add(P .. "a")`:            true, // "already exists": the root test made it first
-	`ns.pin(P .. "a", m.path)`:    true,
-	`ns.inspect(P .. "nope")`:     true, // inspect needs the host's namespace handle
-	`ns.host():etc("hosts", "x")`: true, // so does ns.host
+	`ns.add(P .. "a")`:                    true, // "already exists": the root test made it first
+	`ns.pin(P .. "a", m.path)`:            true,
+	`ns.inspect(P .. "nope")`:             true, // inspect needs the host's namespace handle
+	`ns.host():etc("hosts", "x")`:         true, // so does ns.host
+	`ns.capture{links = {P .. "a:nope"}}`: true, // names a namespace the root test made
 }
 
 // TestBadArgumentsWithoutRoot runs, in a lab with no namespace and its
