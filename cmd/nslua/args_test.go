@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // wantUsage checks that err is a usage error (exit status 2) saying want.
@@ -198,4 +199,29 @@ func runQuiet(t *testing.T, args []string) int {
 	os.Stdout, os.Stderr = null, null
 	defer func() { os.Stdout, os.Stderr = stdout, stderr }()
 	return run(args)
+}
+
+func TestParseTestArgs(t *testing.T) {
+	o, err := parseTestArgs([]string{"-j", "4", "--run", "lease", "--timeout", "1.5", "--junit", "r.xml", "--tap", "--keep-failed", "-v", "--prefix", "ci-", "x_test.lua", "dir"})
+	if err != nil || o.jobs != 4 || o.run.String() != "lease" || o.timeout != 1500*time.Millisecond || o.junit != "r.xml" ||
+		!o.tap || !o.keepFailed || !o.verbose || o.prefix != "ci-" || strings.Join(o.paths, ",") != "x_test.lua,dir" {
+		t.Fatalf("parseTestArgs = %+v, %v", o, err)
+	}
+	if o, err := parseTestArgs(nil); err != nil || strings.Join(o.paths, ",") != "." || o.jobs != 1 || !strings.HasPrefix(o.prefix, "t") {
+		t.Fatalf("defaults = %+v, %v", o, err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-j", "0"}, "-j takes a number from 1 to 64"},
+		{[]string{"--run", "("}, "--run"},
+		{[]string{"--timeout", "-1"}, "--timeout takes seconds"},
+		{[]string{"--prefix", "a/b"}, "must be a short name"},
+		{[]string{"--junit"}, "--junit needs a value"},
+		{[]string{"--bogus"}, "unknown option --bogus"},
+	} {
+		_, err := parseTestArgs(c.args)
+		wantUsage(t, fmt.Sprintf("test %q", c.args), err, c.want)
+	}
 }

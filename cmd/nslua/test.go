@@ -69,52 +69,25 @@ func parseTestArgs(args []string) (*testOpts, error) {
 	o := &testOpts{jobs: 1, timeout: 300 * time.Second}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		value := func() (string, error) {
-			if i+1 >= len(args) {
-				return "", usageErr("test: %s needs a value\n%s", a, testUsage)
-			}
-			i++
-			return args[i], nil
-		}
-		var v string
-		var err error
 		switch a {
 		case "--run", "-j", "--timeout", "--junit", "--prefix":
-			if v, err = value(); err != nil {
+			if i+1 >= len(args) {
+				return nil, usageErr("test: %s needs a value\n%s", a, testUsage)
+			}
+			i++
+			if err := o.setValue(a, args[i]); err != nil {
 				return nil, err
 			}
-		}
-		switch {
-		case a == "--run":
-			if o.run, err = regexp.Compile(v); err != nil {
-				return nil, usageErr("test: --run %q: %v", v, err)
-			}
-		case a == "-j":
-			if o.jobs, err = strconv.Atoi(v); err != nil || o.jobs < 1 || o.jobs > 64 {
-				return nil, usageErr("test: -j takes a number from 1 to 64, not %q", v)
-			}
-		case a == "--timeout":
-			secs, err := strconv.ParseFloat(v, 64)
-			if err != nil || secs <= 0 {
-				return nil, usageErr("test: --timeout takes seconds (> 0), not %q", v)
-			}
-			o.timeout = time.Duration(secs * float64(time.Second))
-		case a == "--junit":
-			o.junit = v
-		case a == "--prefix":
-			if err := nsfs.ValidateName(v + "0"); err != nil || strings.HasPrefix(v, "-") || len(v) > 40 {
-				return nil, usageErr("test: --prefix %q: must be a short name (no '/', not starting with '-')", v)
-			}
-			o.prefix = v
-		case a == "--tap":
+		case "--tap":
 			o.tap = true
-		case a == "--keep-failed":
+		case "--keep-failed":
 			o.keepFailed = true
-		case a == "-v":
+		case "-v":
 			o.verbose = true
-		case strings.HasPrefix(a, "-"):
-			return nil, usageErr("test: unknown option %s\n%s", a, testUsage)
 		default:
+			if strings.HasPrefix(a, "-") {
+				return nil, usageErr("test: unknown option %s\n%s", a, testUsage)
+			}
 			o.paths = append(o.paths, a)
 		}
 	}
@@ -125,6 +98,35 @@ func parseTestArgs(args []string) (*testOpts, error) {
 		o.prefix = fmt.Sprintf("t%d-", os.Getpid())
 	}
 	return o, nil
+}
+
+// setValue sets the option that takes a value.
+func (o *testOpts) setValue(opt, v string) error {
+	var err error
+	switch opt {
+	case "--run":
+		if o.run, err = regexp.Compile(v); err != nil {
+			return usageErr("test: --run %q: %v", v, err)
+		}
+	case "-j":
+		if o.jobs, err = strconv.Atoi(v); err != nil || o.jobs < 1 || o.jobs > 64 {
+			return usageErr("test: -j takes a number from 1 to 64, not %q", v)
+		}
+	case "--timeout":
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || secs <= 0 {
+			return usageErr("test: --timeout takes seconds (> 0), not %q", v)
+		}
+		o.timeout = time.Duration(secs * float64(time.Second))
+	case "--junit":
+		o.junit = v
+	case "--prefix":
+		if err := nsfs.ValidateName(v + "0"); err != nil || strings.HasPrefix(v, "-") || len(v) > 40 {
+			return usageErr("test: --prefix %q: must be a short name (no '/', not starting with '-')", v)
+		}
+		o.prefix = v
+	}
+	return nil
 }
 
 // testFiles finds the *_test.lua files: named ones as they are, and those

@@ -24,7 +24,6 @@ var known = map[string]int{
 	"internal/repl/repl.go":             525,
 	"internal/repl/repl.go:readLoop":    63,
 	"internal/repl/repl.go:interactive": 61,
-	"cmd/nslua/test.go:parseTestArgs":   61,
 }
 
 // root is the repository, two levels up from tests/layout.
