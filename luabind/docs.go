@@ -74,7 +74,8 @@ var Docs = []Doc{
 			"check=true (raise when code ~= 0). A missing program gives code 127 and says which Debian package has it; one that cannot run, 126. Raises for bad arguments (an env name with '=', a dir that is not there) and an unusable namespace (its pin deleted), saying which."},
 	{Section: secNetns, Name: "Netns:spawn", Sig: "n:spawn(cmd [, opts]) -> Proc",
 		Text: "Start a long-running process (a daemon) like exec, in its own process group, output to a log file (default /run/nslua/LAB/logs/; opts.log = a file name, put there, or a path inside /run/nslua/LAB: anything else, .. and symlinks are refused, so a log never lands outside the lab). " +
-			"opts.ready = \"lua pattern\" waits until a log line matches (opts.ready_timeout, default 10 s) and raises, quoting the log's last lines, if the process dies or time runs out first. " +
+			"opts.ready makes spawn wait until the process is ready: a \"lua pattern\" that a log line matches; {port = 5201 [, proto = \"tcp\"|\"udp\"]}, a socket listening on that port in the namespace (TCP LISTEN or a bound UDP socket, by sock_diag as inspect's listen list: works for daemons that buffer their output, such as iperf3 -s); or a function fn(proc) called every 100 ms until it returns a true value (an error in it is raised). " +
+			"Within opts.ready_timeout (default 10 s); raises, saying what it waited for and quoting the log's last lines, if the process dies or time runs out first (the process is stopped then). " +
 			"opts env, dir, stdin as for exec. Stopped at teardown (TERM, then KILL after 3 s)."},
 	{Section: secNetns, Name: "Netns:etc", Sig: "n:etc(path [, content]) -> n | string | nil",
 		Text: "Write (or, without content, read; nil when absent) /etc/netns/NAME/path; directories are made. path is relative to /etc (\"resolv.conf\", \"hostapd/x.conf\"); " +

@@ -353,31 +353,7 @@ func (p *Proc) LogTail(lines int) string {
 // WaitReady polls the log until match accepts a line, the process exits,
 // time runs out or ctx ends.
 func (p *Proc) WaitReady(ctx context.Context, match func(line string) bool, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	seen := 0
-	for delay := time.Millisecond; ; delay = min(2*delay, 20*time.Millisecond) {
-		out := p.Output()
-		lines := strings.Split(out, "\n")
-		for ; seen < len(lines)-1; seen++ { // the last piece may be a partial line
-			if match(lines[seen]) {
-				return nil
-			}
-		}
-		if !p.Alive() {
-			if rest := lines[len(lines)-1]; rest != "" && match(rest) {
-				return nil
-			}
-			return fmt.Errorf("%s exited before it was ready; last lines of %s:\n%s", p.Argv[0], p.Log, p.LogTail(10))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %v; last lines of %s:\n%s", p.Argv[0], timeout, p.Log, p.LogTail(10))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-	}
+	return p.WaitUntil(ctx, p.LogLine(match), timeout, "no log line matched")
 }
 
 // debianPackage names the package that ships a program the labs use.
