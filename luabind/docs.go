@@ -3,7 +3,6 @@ package luabind
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -18,7 +17,8 @@ type Doc struct {
 	Sig     string // call shape and what it returns
 	Text    string // behaviour, options, errors
 	Section string
-	Extra   bool // an addition to the project's original API contract
+	Extra   bool   // an addition to the project's original API contract
+	Lib     string // the built-in library of the entry ("nslua.topo"); its Text is laid out as written
 }
 
 const (
@@ -146,7 +146,11 @@ func (rt *Runtime) help(L *lua.LState) int {
 	case lua.LString:
 		writeOne(out, string(v))
 	case *lua.LFunction:
-		writeOne(out, rt.nameOf(L, v))
+		name := rt.nameOf(L, v)
+		if name == "?" {
+			name = libName(L, v)
+		}
+		writeOne(out, name)
 	default:
 		c.bad(1, "topic", "a function or a name such as \"Netns:exec\"", v)
 	}
@@ -199,6 +203,10 @@ func writeOne(out io.Writer, name string) {
 		fmt.Fprintf(out, "no help for %q; help() lists everything\n", name)
 		return
 	}
+	if d.Lib != "" {
+		fmt.Fprintf(out, "%s\n\n%s\n", d.Sig, d.Text)
+		return
+	}
 	fmt.Fprintf(out, "%s\n\n%s\n", d.Sig, wrap(d.Text, 78))
 }
 
@@ -230,7 +238,7 @@ func writeIndex(out io.Writer) {
 		}
 		fmt.Fprintf(out, "  %s\n", d.Sig)
 	}
-	fmt.Fprintf(out, "\nBuilt-in libraries: %s\nhelp(\"Netns:exec\") or help(ns.add) shows one entry.\n", strings.Join(scripts.Modules(), ", "))
+	fmt.Fprintf(out, "\nBuilt-in libraries: %s (each listed above)\nhelp(\"Netns:exec\"), help(ns.add), help(\"topo.star\") or help(topo.star) shows one entry.\n", strings.Join(scripts.Modules(), ", "))
 }
 
 func wrap(text string, width int) string {
@@ -253,7 +261,7 @@ func wrap(text string, width int) string {
 // Markdown renders the reference for docs/API.md.
 func Markdown(w io.Writer) {
 	fmt.Fprintf(w, "# nslua Lua API reference\n\n")
-	fmt.Fprintf(w, "Generated from luabind/docs.go (the source of the REPL's help()); `go test ./luabind -run TestAPIReference -update` rewrites it.\n")
+	fmt.Fprintf(w, "Generated from luabind/docs.go and the header comments of scripts/*.lua (the source of the REPL's help()); `go test ./luabind -run TestAPIReference -update` rewrites it.\n")
 	fmt.Fprintf(w, "Entries marked *(addition)* go beyond the project's original API contract.\n")
 	section := ""
 	for _, d := range grouped() {
@@ -265,12 +273,10 @@ func Markdown(w io.Writer) {
 		if d.Extra {
 			extra = " *(addition)*"
 		}
+		if d.Lib != "" {
+			fmt.Fprintf(w, "### `%s`\n\n```\n%s\n```\n\n", d.Sig, d.Text)
+			continue
+		}
 		fmt.Fprintf(w, "### `%s`%s\n\n%s\n\n", d.Sig, extra, d.Text)
-	}
-	mods := scripts.Modules()
-	sort.Strings(mods)
-	fmt.Fprintf(w, "## Built-in libraries\n\n")
-	for _, m := range mods {
-		fmt.Fprintf(w, "- `require(%q)`: see scripts/%s.lua\n", m, strings.TrimPrefix(m, "nslua."))
 	}
 }

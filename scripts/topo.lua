@@ -66,17 +66,23 @@
 --   returns { {a=Netns, b=Netns, a_link=Link, b_link=Link, a_ip= (host 1), b_ip= (host 2),
 --              subnet=}, ... }
 --
--- topo.cidr: IPv4 prefix arithmetic (raises on malformed input)
---   cidr.parse(cidr) -> {ip=, len=, network=, netmask=, broadcast=, size=}
---                       a bare address counts as /32; size counts every address
---   cidr.host(prefix, i) -> "a.b.c.d"      the i-th host: 1 = first usable (10.0.0.1 in
---                                           10.0.0.0/24), -1 = last (10.0.0.254)
---   cidr.addr(prefix, i) -> "a.b.c.d/len"  the same with the prefix's length
---   cidr.subnet(prefix, len, i) -> "a.b.c.d/len"  the i-th subnet of length len:
---                                           cidr.subnet("10.0.0.0/16", 24, 3) = "10.0.2.0/24"
---   cidr.hosts(prefix) -> n                 host addresses: size - 2 (all of them for /31, /32)
---   cidr.contains(prefix, ip) -> bool       ip bare or CIDR
---   cidr.netmask(len) -> "255.255.255.0";  cidr.masklen("255.255.255.0") -> 24
+-- topo.cidr: IPv4 prefix arithmetic (each raises on malformed input)
+-- topo.cidr.parse(cidr) -> {ip=, len=, network=, netmask=, broadcast=, size=}
+--   A bare address counts as /32; size counts every address.
+-- topo.cidr.host(prefix, i) -> "a.b.c.d"
+--   The i-th host: 1 = first usable (10.0.0.1 in 10.0.0.0/24), -1 = last (10.0.0.254).
+-- topo.cidr.addr(prefix, i) -> "a.b.c.d/len"
+--   cidr.host with the prefix's length.
+-- topo.cidr.subnet(prefix, len, i) -> "a.b.c.d/len"
+--   The i-th subnet of length len: cidr.subnet("10.0.0.0/16", 24, 3) = "10.0.2.0/24".
+-- topo.cidr.hosts(prefix) -> n
+--   Host addresses: size - 2 (all of them for /31, /32).
+-- topo.cidr.contains(prefix, ip) -> bool
+--   ip bare or CIDR.
+-- topo.cidr.netmask(len) -> "255.255.255.0"
+--   The dotted netmask of a prefix length.
+-- topo.cidr.masklen(mask) -> len
+--   cidr.masklen("255.255.255.0") = 24; raises on a non-contiguous mask.
 
 local ns = require("nslua")
 
