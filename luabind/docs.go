@@ -101,7 +101,7 @@ var Docs = []Doc{
 		Text: "Stop the processes nslua started in it (and, for a namespace this lab made, every other process inside, which would otherwise keep it alive and invisible), " +
 			"remove the /etc/netns/NAME files this run wrote, and unpin it."},
 
-	{Section: secLink, Name: "Link fields", Sig: "l.name, l.ns, l.index, l.kind", Text: "kind is \"veth\", \"bridge\", \"device\"..."},
+	{Section: secLink, Name: "Link fields", Sig: "l.name, l.ns, l.index, l.kind", Text: "kind is what inspect says: \"veth\", \"bridge\", \"loopback\" (lo), \"device\" (a physical NIC)..."},
 	{Section: secLink, Name: "Link:up", Sig: "l:up() -> l", Text: "`ip link set NAME up`."},
 	{Section: secLink, Name: "Link:down", Sig: "l:down() -> l", Text: "`ip link set NAME down`."},
 	{Section: secLink, Name: "Link:addr", Sig: "l:addr(cidr) -> l", Text: "Add an address; returns the link so calls chain."},
