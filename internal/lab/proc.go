@@ -355,19 +355,3 @@ func (p *Proc) LogTail(lines int) string {
 func (p *Proc) WaitReady(ctx context.Context, match func(line string) bool, timeout time.Duration) error {
 	return p.WaitUntil(ctx, p.LogLine(match), timeout, "no log line matched")
 }
-
-// debianPackage names the package that ships a program the labs use.
-var debianPackage = map[string]string{
-	"dnsmasq": "dnsmasq-base", "hostapd": "hostapd", "hostapd_cli": "hostapd",
-	"wpa_supplicant": "wpasupplicant", "wpa_cli": "wpasupplicant", "busybox": "busybox",
-	"udhcpc": "busybox", "dhclient": "isc-dhcp-client", "dhcpcd": "dhcpcd-base",
-	"ping": "iputils-ping", "tcpdump": "tcpdump", "openssl": "openssl", "iperf3": "iperf3",
-	"ip": "iproute2", "bridge": "iproute2", "ss": "iproute2", "dot": "graphviz",
-}
-
-func notInstalled(prog string) error {
-	if pkg := debianPackage[filepath.Base(prog)]; pkg != "" {
-		return fmt.Errorf("%s is not installed (apt-get install %s)", prog, pkg)
-	}
-	return fmt.Errorf("%s: command not found", prog)
-}
