@@ -3,7 +3,6 @@ package luabind
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -18,7 +17,8 @@ type Doc struct {
 	Sig     string // call shape and what it returns
 	Text    string // behaviour, options, errors
 	Section string
-	Extra   bool // an addition to the project's original API contract
+	Extra   bool   // an addition to the project's original API contract
+	Lib     string // the built-in library of the entry ("nslua.topo"); its Text is laid out as written
 }
 
 const (
@@ -71,10 +71,11 @@ var Docs = []Doc{
 	{Section: secNetns, Name: "Netns:exec", Sig: "n:exec(cmd [, opts]) -> {code=, stdout=, stderr=, signal=, timeout=}",
 		Text: "Run and wait, inside the namespace, with /etc/netns/NAME bound over /etc (see README: /etc binding). cmd is an argv table {\"ip\",\"addr\"} or a string run by /bin/sh -c. " +
 			"opts: env (table, added to the environment), dir, stdin (string), timeout (seconds; then the process group is killed and the result has timeout=true, code 137, signal=\"SIGKILL\"), " +
-			"check=true (raise when code ~= 0). A missing program gives code 127 and says which Debian package has it; one that cannot run, 126. Raises for bad arguments (an env name with '=', a dir that is not there) and an unusable namespace (its pin deleted), saying which."},
+			"check=true (raise when code ~= 0). A missing program gives code 127 and says which Debian package has it: from dpkg's database when an installed package has it off PATH (then where), from apt-file when that is installed, else from a short list of the daemons labs use, or plainly that this is unknown; one that cannot run, 126. Raises for bad arguments (an env name with '=', a dir that is not there) and an unusable namespace (its pin deleted), saying which."},
 	{Section: secNetns, Name: "Netns:spawn", Sig: "n:spawn(cmd [, opts]) -> Proc",
 		Text: "Start a long-running process (a daemon) like exec, in its own process group, output to a log file (default /run/nslua/LAB/logs/; opts.log = a file name, put there, or a path inside /run/nslua/LAB: anything else, .. and symlinks are refused, so a log never lands outside the lab). " +
-			"opts.ready = \"lua pattern\" waits until a log line matches (opts.ready_timeout, default 10 s) and raises, quoting the log's last lines, if the process dies or time runs out first. " +
+			"opts.ready makes spawn wait until the process is ready: a \"lua pattern\" that a log line matches; {port = 5201 [, proto = \"tcp\"|\"udp\"]}, a socket listening on that port in the namespace (TCP LISTEN or a bound UDP socket, by sock_diag as inspect's listen list: works for daemons that buffer their output, such as iperf3 -s); or a function fn(proc) called every 100 ms until it returns a true value (an error in it is raised). " +
+			"Within opts.ready_timeout (default 10 s); raises, saying what it waited for and quoting the log's last lines, if the process dies or time runs out first (the process is stopped then). " +
 			"opts env, dir, stdin as for exec. Stopped at teardown (TERM, then KILL after 3 s)."},
 	{Section: secNetns, Name: "Netns:etc", Sig: "n:etc(path [, content]) -> n | string | nil",
 		Text: "Write (or, without content, read; nil when absent) /etc/netns/NAME/path; directories are made. path is relative to /etc (\"resolv.conf\", \"hostapd/x.conf\"); " +
@@ -101,7 +102,7 @@ var Docs = []Doc{
 		Text: "Stop the processes nslua started in it (and, for a namespace this lab made, every other process inside, which would otherwise keep it alive and invisible), " +
 			"remove the /etc/netns/NAME files this run wrote, and unpin it."},
 
-	{Section: secLink, Name: "Link fields", Sig: "l.name, l.ns, l.index, l.kind", Text: "kind is \"veth\", \"bridge\", \"device\", \"macvlan\", \"vlan\", \"vxlan\", \"tuntap\", \"dummy\", \"vrf\", \"gre\", \"gretap\", \"wireguard\"..."},
+	{Section: secLink, Name: "Link fields", Sig: "l.name, l.ns, l.index, l.kind", Text: "kind is what inspect says: \"veth\", \"bridge\", \"loopback\" (lo), \"device\" (a physical NIC), \"macvlan\", \"vlan\", \"vxlan\", \"tuntap\", \"dummy\", \"vrf\", \"gre\", \"gretap\", \"wireguard\"..."},
 	{Section: secLink, Name: "Link:up", Sig: "l:up() -> l", Text: "`ip link set NAME up`."},
 	{Section: secLink, Name: "Link:down", Sig: "l:down() -> l", Text: "`ip link set NAME down`."},
 	{Section: secLink, Name: "Link:addr", Sig: "l:addr(cidr) -> l", Text: "Add an address; returns the link so calls chain."},
@@ -146,7 +147,11 @@ func (rt *Runtime) help(L *lua.LState) int {
 	case lua.LString:
 		writeOne(out, string(v))
 	case *lua.LFunction:
-		writeOne(out, rt.nameOf(L, v))
+		name := rt.nameOf(L, v)
+		if name == "?" {
+			name = libName(L, v)
+		}
+		writeOne(out, name)
 	default:
 		c.bad(1, "topic", "a function or a name such as \"Netns:exec\"", v)
 	}
@@ -199,6 +204,10 @@ func writeOne(out io.Writer, name string) {
 		fmt.Fprintf(out, "no help for %q; help() lists everything\n", name)
 		return
 	}
+	if d.Lib != "" {
+		fmt.Fprintf(out, "%s\n\n%s\n", d.Sig, d.Text)
+		return
+	}
 	fmt.Fprintf(out, "%s\n\n%s\n", d.Sig, wrap(d.Text, 78))
 }
 
@@ -230,7 +239,7 @@ func writeIndex(out io.Writer) {
 		}
 		fmt.Fprintf(out, "  %s\n", d.Sig)
 	}
-	fmt.Fprintf(out, "\nBuilt-in libraries: %s\nhelp(\"Netns:exec\") or help(ns.add) shows one entry.\n", strings.Join(scripts.Modules(), ", "))
+	fmt.Fprintf(out, "\nBuilt-in libraries: %s (each listed above)\nhelp(\"Netns:exec\"), help(ns.add), help(\"topo.star\") or help(topo.star) shows one entry.\n", strings.Join(scripts.Modules(), ", "))
 }
 
 func wrap(text string, width int) string {
@@ -253,7 +262,7 @@ func wrap(text string, width int) string {
 // Markdown renders the reference for docs/API.md.
 func Markdown(w io.Writer) {
 	fmt.Fprintf(w, "# nslua Lua API reference\n\n")
-	fmt.Fprintf(w, "Generated from luabind/docs.go (the source of the REPL's help()); `go test ./luabind -run TestAPIReference -update` rewrites it.\n")
+	fmt.Fprintf(w, "Generated from luabind/docs.go and the header comments of scripts/*.lua (the source of the REPL's help()); `go test ./luabind -run TestAPIReference -update` rewrites it.\n")
 	fmt.Fprintf(w, "Entries marked *(addition)* go beyond the project's original API contract.\n")
 	section := ""
 	for _, d := range grouped() {
@@ -265,12 +274,10 @@ func Markdown(w io.Writer) {
 		if d.Extra {
 			extra = " *(addition)*"
 		}
+		if d.Lib != "" {
+			fmt.Fprintf(w, "### `%s`\n\n```\n%s\n```\n\n", d.Sig, d.Text)
+			continue
+		}
 		fmt.Fprintf(w, "### `%s`%s\n\n%s\n\n", d.Sig, extra, d.Text)
-	}
-	mods := scripts.Modules()
-	sort.Strings(mods)
-	fmt.Fprintf(w, "## Built-in libraries\n\n")
-	for _, m := range mods {
-		fmt.Fprintf(w, "- `require(%q)`: see scripts/%s.lua\n", m, strings.TrimPrefix(m, "nslua."))
 	}
 }

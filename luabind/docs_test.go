@@ -47,7 +47,7 @@ func TestEveryFunctionIsDocumented(t *testing.T) {
 	}
 	documented := map[string]bool{}
 	for _, d := range Docs {
-		if !strings.HasSuffix(d.Name, " fields") {
+		if !strings.HasSuffix(d.Name, " fields") && d.Lib == "" {
 			documented[d.Name] = true
 		}
 	}

@@ -13,7 +13,10 @@ import (
 // libState is a Lua state with the bindings over a lab that has no
 // namespace, its journal in a temporary directory: the built-in libraries
 // load, and their pure parts run, without root.
-func libState(t *testing.T) *lua.LState {
+func libState(t *testing.T) *lua.LState { return libStateTo(t, io.Discard) }
+
+// libStateTo is libState with help() and print writing to out.
+func libStateTo(t *testing.T, out io.Writer) *lua.LState {
 	t.Helper()
 	old, oldState := journal.BaseDir, journal.StateDir
 	journal.BaseDir, journal.StateDir = t.TempDir(), t.TempDir()
@@ -23,7 +26,7 @@ func libState(t *testing.T) *lua.LState {
 	}
 	L := lua.NewState()
 	rt := New(l)
-	rt.Out = io.Discard
+	rt.Out = out
 	rt.Open(L)
 	t.Cleanup(func() {
 		L.Close()

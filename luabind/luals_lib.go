@@ -107,7 +107,7 @@ type libFunc struct {
 // "topo.star(opts) -> star" or "auth:cli(cmd, ...) -> ...": a return
 // ends at two spaces (the comment after it), and "; " or ", " may start
 // another signature.
-var libSig = regexp.MustCompile(`^([a-z_]+)([.:])([a-z_]+)\(([^()]*)\)(\s*->\s*(.*?))?(\s{2,}|; |, |$)`)
+var libSig = regexp.MustCompile(`^([a-z_]+(?:\.[a-z_]+)*?)([.:])([a-z_]+)\(([^()]*)\)(\s*->\s*(.*?))?(\s{2,}|; |, |$)`)
 
 // libraryDocs reads the leading comment block of each built-in library:
 // its functions (topo.star), its tables' (cidr.parse) and its objects'
@@ -138,8 +138,10 @@ func libraryDocs() map[string][]libFunc {
 }
 
 func addLibFunc(classes map[string][]libFunc, mod string, m []string) {
-	class := mod
-	if m[1] != strings.TrimPrefix(mod, "nslua.") {
+	class, short := mod, strings.TrimPrefix(mod, "nslua.")
+	if inner, ok := strings.CutPrefix(m[1], short+"."); ok {
+		class = mod + "." + inner // "topo.cidr.parse": a table of the module
+	} else if m[1] != short {
 		class = mod + "." + m[1]
 	}
 	for _, f := range classes[class] {

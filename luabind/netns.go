@@ -2,12 +2,12 @@ package luabind
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/pm"
 
 	"github.com/nslua/nslua/internal/lab"
 )
@@ -129,25 +129,20 @@ func (rt *Runtime) netnsSpawn(L *lua.LState) int {
 	o := c.opts(3, "env", "dir", "stdin", "log", "ready", "ready_timeout")
 	cmd := cmdOpts(c, o, argv)
 	logPath := rt.logFile(c, o)
-	ready, hasReady := o.str("ready")
+	ready, hasReady := rt.readyOpt(c, o)
 	readyTimeout, ok := o.seconds("ready_timeout")
 	if !ok {
 		readyTimeout = 10 * time.Second
 	}
-	if hasReady {
-		if _, err := pm.Find(ready, nil, 0, 1); err != nil {
-			c.raise("option ready: bad Lua pattern %q: %v", ready, err)
-		}
-	}
 	p, err := n.Spawn(cmd, lab.SpawnOptions{Log: logPath})
 	c.check(err)
 	if hasReady {
-		match := func(line string) bool {
-			m, err := pm.Find(ready, []byte(line), 0, 1)
-			return err == nil && len(m) > 0
-		}
-		if err := p.WaitReady(ctxOf(L), match, readyTimeout); err != nil {
+		if err := p.WaitUntil(ctxOf(L), ready.check(p), readyTimeout, ready.what); err != nil {
 			p.Kill(15)
+			var fnErr readyFnError
+			if errors.As(err, &fnErr) {
+				c.raise("ready function: %s", fnErr)
+			}
 			c.raise("%s", err)
 		}
 	}

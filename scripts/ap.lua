@@ -73,8 +73,10 @@
 --                  action script runs a moment after the supplicant sees EAP-Success
 --   port:stations(), port:stop()
 --
--- ap.wifi(n, opts), ap.wifi_station(n, opts): Wi-Fi access point and station,
---   the same as wifi.ap and wifi.station of nslua.wifi (see scripts/wifi.lua).
+-- ap.wifi(n, opts) -> ap
+--   A Wi-Fi access point: the same as wifi.ap of nslua.wifi (see scripts/wifi.lua).
+-- ap.wifi_station(n, opts) -> sta
+--   A Wi-Fi station: the same as wifi.station of nslua.wifi.
 
 local ns = require("nslua")
 local util = require("nslua.util")

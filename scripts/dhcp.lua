@@ -17,11 +17,20 @@
 --   opts.range         {first, last}: addresses ("10.0.0.100") or host numbers of that
 --                      subnet (100); default: the upper half of the subnet
 --   opts.router        option 3; default: dnsmasq's own address on iface; false: none
---   opts.dns           address or list of addresses for option 6 (default: none)
+--   opts.dns           address or list of addresses for option 6 (default: none; with
+--                      dns_names, dnsmasq's own address)
 --   opts.domain        domain name (option 15)
 --   opts.lease_time    seconds (at least 120) or a dnsmasq time such as "1h" (default "1h")
 --   opts.hosts         fixed leases: { {mac=, ip=, name=}, ... } (ip: address or host number)
---   opts.options       extra dnsmasq.conf lines, e.g. {"dhcp-option=option:ntp-server,10.0.0.1"}
+--   opts.dns_names     serve DNS (port 53 on iface) for the lab's names, no upstream: true for
+--                      every namespace of the lab, a list of namespaces, or a map
+--                      { name = "10.0.0.5" } (see dhcp.names.collect); clients that send a
+--                      host name (udhcpc sends the namespace's) resolve too, once leased.
+--                      Option 6 then defaults to dnsmasq's own address; with opts.domain,
+--                      NAME.DOMAIN resolves as well. server:refresh_names() re-reads them.
+--   opts.options       extra dnsmasq.conf lines, e.g. {"dhcp-option=option:ntp-server,10.0.0.1"};
+--                      a line whose keyword nslua already wrote once (port=, domain=, ...)
+--                      replaces nslua's line; repeatable keywords (dhcp-option, address, ...) add
 --   opts.conf          file name under /etc/netns/NAME/ (default "dnsmasq.conf" for the first
 --                      server of a namespace, "dnsmasq-IFACE.conf" for the next ones)
 --   opts.ready_timeout seconds to wait for dnsmasq to bind UDP port 67 (default 5)
@@ -29,11 +38,14 @@
 --                      default it is turned off (Link:offload): clients reading raw
 --                      sockets drop replies whose checksum a veth left partial
 --   dnsmasq reads the configuration through the namespace's /etc binding
---   (n:etc(conf) becomes /etc/conf for it); it serves DHCP only (port=0: no DNS),
+--   (n:etc(conf) becomes /etc/conf for it); it serves DHCP only (port=0: no DNS) unless
+--   opts.dns_names is given,
 --   answers at once (no-ping) and logs every exchange to its Proc's log.
---   returns server = { ns=, iface=, subnet=, range={first, last}, conf=, leasefile=, proc= }
+--   returns server = { ns=, iface=, subnet=, range={first, last}, conf=, leasefile=, proc=,
+--                      hostsfile= (with dns_names: its names, under /etc/netns/NAME) }
 --   server:leases() -> { {ip=, mac=, hostname=|nil, client_id=|nil, expires=}, ... }
 --                      the current lease file (expires: Unix time, 0 = never)
+--   server:refresh_names()  collect opts.dns_names again and make dnsmasq re-read them (SIGHUP)
 --   server:stop()      stop dnsmasq (teardown does it anyway)
 --
 -- dhcp.udhcpc(n, iface [, opts]) -> lease | nil, why
@@ -79,6 +91,7 @@ local raise = util.raise
 local cidr = topo.cidr
 
 local dhcp = {}
+dhcp.names = require("nslua.dhcp.names")
 
 -- ipv4addr returns the first IPv4 CIDR of a link, or nil.
 local function ipv4addr(link)
@@ -108,6 +121,43 @@ local function listline(key, values)
 	return key .. table.concat(util.list(values), ",")
 end
 
+-- REPEATABLE are the dnsmasq keywords that may appear more than once;
+-- any other keyword twice is "illegal repeated keyword".
+local REPEATABLE = {}
+for k in ([[dhcp-option dhcp-option-force dhcp-host dhcp-range address server local interface
+	except-interface listen-address addn-hosts host-record cname txt-record srv-host ptr-record
+	mx-host dhcp-mac dhcp-match dhcp-vendorclass dhcp-userclass dhcp-ignore tag-if dhcp-boot
+	conf-file conf-dir interface-name dhcp-name-match dhcp-circuitid dhcp-remoteid
+	dhcp-subscrid rev-server auth-zone]]):gmatch("%S+") do
+	REPEATABLE[k] = true
+end
+
+local function keyword(line)
+	return line:match("^%s*([%w%-]+)")
+end
+
+-- merge appends the user's lines to nslua's: a keyword that may appear
+-- once replaces nslua's line of it (port=53 for port=0), others add.
+local function merge(lines, extra)
+	local replaced = {}
+	for _, l in ipairs(extra) do
+		local k = keyword(l)
+		if k and not REPEATABLE[k] then
+			replaced[k] = true
+		end
+	end
+	local out = {}
+	for _, l in ipairs(lines) do
+		if not replaced[keyword(l) or ""] then
+			out[#out + 1] = l
+		end
+	end
+	for _, l in ipairs(extra) do
+		out[#out + 1] = l
+	end
+	return out
+end
+
 -- conflines builds dnsmasq.conf; every line was checked by hand with dnsmasq 2.90.
 -- Every value from opts goes through util.confval: a newline would start a line
 -- of the user's choosing.
@@ -120,8 +170,8 @@ local function conflines(s, opts)
 		"interface=" .. s.iface,
 		"bind-interfaces", -- several servers, one per interface, may share a namespace
 		"except-interface=lo",
-		"port=0", -- DHCP only, no DNS server
-		"no-resolv",
+		s.dns and "no-negcache" or "port=0", -- DHCP only, no DNS server, unless asked
+		"no-resolv", -- never an upstream: the lab's names only
 		"no-hosts",
 		("dhcp-range=%s,%s,%s,%s"):format(s.range[1], s.range[2], cidr.parse(s.subnet).netmask, s.lease_time),
 		"dhcp-authoritative",
@@ -138,9 +188,18 @@ local function conflines(s, opts)
 	end
 	if opts.dns ~= nil then
 		lines[#lines + 1] = val("dns", listline("dhcp-option=option:dns-server,", opts.dns))
+	elseif s.dns then
+		lines[#lines + 1] = "dhcp-option=option:dns-server," .. s.ip
+	end
+	if s.dns then
+		lines[#lines + 1] = "addn-hosts=/etc/" .. s.hostsfile
 	end
 	if opts.domain ~= nil then
 		lines[#lines + 1] = "domain=" .. val("domain", opts.domain)
+		if s.dns then
+			lines[#lines + 1] = "expand-hosts"
+			lines[#lines + 1] = "local=/" .. val("domain", opts.domain) .. "/"
+		end
 	end
 	for i, h in ipairs(opts.hosts or {}) do
 		if type(h) ~= "table" or not h.mac then
@@ -155,10 +214,11 @@ local function conflines(s, opts)
 		end
 		lines[#lines + 1] = "dhcp-host=" .. table.concat(parts, ",")
 	end
+	local extra = {}
 	for i, l in ipairs(opts.options or {}) do
-		lines[#lines + 1] = val("options[" .. i .. "]", l)
+		extra[i] = val("options[" .. i .. "]", l)
 	end
-	return table.concat(lines, "\n") .. "\n"
+	return table.concat(merge(lines, extra), "\n") .. "\n"
 end
 
 local Server = {}
@@ -189,6 +249,14 @@ function Server:leases()
 	return dhcp.parse_leases(util.read(self.leasefile))
 end
 
+function Server:refresh_names()
+	if not self.dns then
+		raise("dhcp.server: refresh_names: this server was started without dns_names")
+	end
+	self.ns:etc(self.hostsfile, dhcp.names.hosts(dhcp.names.collect(self.dns_names)))
+	self.proc:kill("HUP")
+end
+
 function Server:stop()
 	self.proc:kill()
 end
@@ -197,7 +265,7 @@ local confs = {} -- namespace name -> number of servers started there
 
 function dhcp.server(n, opts)
 	opts = util.opts("dhcp.server", opts, {"iface", "range", "router", "dns", "domain", "lease_time",
-		"hosts", "options", "conf", "ready_timeout", "tx_offload"})
+		"hosts", "options", "conf", "ready_timeout", "tx_offload", "dns_names"})
 	n = util.netns(n, "dhcp.server")
 	local iface = util.need(opts, "iface", "string", "dhcp.server")
 	if iface == "lo" then
@@ -213,7 +281,9 @@ function dhcp.server(n, opts)
 		link:offload{tx = false}
 	end
 	local p = cidr.parse(mine)
-	local s = setmetatable({ns = n, iface = iface, subnet = p.network .. "/" .. p.len}, Server)
+	local s = setmetatable({ns = n, iface = iface, subnet = p.network .. "/" .. p.len, ip = p.ip}, Server)
+	s.dns = opts.dns_names ~= nil and opts.dns_names ~= false
+	s.dns_names = opts.dns_names
 
 	local count = cidr.hosts(s.subnet)
 	local range = opts.range or {math.floor(count / 2) + 1, -1}
@@ -227,6 +297,12 @@ function dhcp.server(n, opts)
 	s.conf = opts.conf or (confs[n.name] == 1 and "dnsmasq.conf" or ("dnsmasq-" .. iface .. ".conf"))
 	s.leasefile = util.file("dnsmasq", n.name, iface .. ".leases")
 	s.pidfile = util.file("dnsmasq", n.name, iface .. ".pid")
+	if s.dns then
+		-- under /etc/netns/NAME, read through the binding: dnsmasq reads it after
+		-- dropping root, and the lab's directory is root's only
+		s.hostsfile = "dnsmasq-" .. iface .. ".hosts"
+		n:etc(s.hostsfile, dhcp.names.hosts(dhcp.names.collect(opts.dns_names)))
+	end
 	n:etc(s.conf, conflines(s, opts))
 
 	-- --conf-file names the file explicitly: should the /etc binding be missing,
@@ -240,11 +316,12 @@ function dhcp.server(n, opts)
 		if not s.proc:alive() then
 			return "dead"
 		end
-		local r = n:exec({"ss", "-Hlun", "sport = :67"})
-		return r.stdout:find(bound, 1, true) and "bound"
+		local r = n:exec({"ss", "-Hlun", "sport = :67 or sport = :53"})
+		local dns_ok = not s.dns or r.stdout:find(s.ip .. ":53", 1, true)
+		return r.stdout:find(bound, 1, true) and dns_ok and "bound"
 	end)
 	if ok ~= "bound" then
-		local why = ok == "dead" and "exited" or "did not bind UDP port 67 in time"
+		local why = ok == "dead" and "exited" or ("did not bind UDP port 67" .. (s.dns and " and 53" or "") .. " in time")
 		s.proc:kill()
 		raise("dhcp.server: dnsmasq on %s/%s %s; last lines of %s:\n%s", n.name, iface, why,
 			s.proc.log, util.tail(s.proc:output()))

@@ -2,18 +2,36 @@
 -- read like a network engineer's notes: what was expected, what was seen.
 --
 --   local expect = require("nslua.expect")
---   expect.ping(client, "10.0.0.1")              -- answers
---   expect.no_ping(client, "10.9.9.9")           -- does not
---   expect.tcp(client, "10.0.0.1", 80)           -- a TCP connect succeeds
---   expect.no_tcp(client, "10.0.0.1", 22)
---   expect.lease(client, "eth0", "10.0.0.100-10.0.0.200")  -- or a prefix "10.0.0.0/24"
---   expect.route(router, "10.2.0.0/24" [, via])
---   expect.listening(server, 67, "udp")
---   expect.log(proc, "pattern", timeout)         -- a log line within timeout seconds
---   expect.eq(got, want [, what]), expect.truthy(v [, what]), expect.error(fn [, pattern])
+--   expect.ping(client, "10.0.0.1")
 --
 -- A failed expectation raises an error that `nslua test` reports as FAIL
 -- (any other error is reported as an error), with the test's file:line.
+--
+-- expect.ping(from, addr [, opts])
+--   from (a Netns) pings addr and gets an answer; opts.count (default 1), opts.timeout
+--   (seconds per answer, default 2).
+-- expect.no_ping(from, addr [, opts])
+--   No answer comes (same opts).
+-- expect.tcp(from, addr, port [, timeout])
+--   A TCP connect from `from` to addr:port succeeds within timeout seconds (default 3).
+-- expect.no_tcp(from, addr, port [, timeout])
+--   It does not.
+-- expect.lease(n, dev, range)
+--   dev in n has an IPv4 address inside range: "10.0.0.100-10.0.0.200" or a prefix "10.0.0.0/24".
+-- expect.route(n, dst [, via])
+--   n has a route to dst (a prefix, or "default"), through via when given.
+-- expect.listening(n, port [, proto])
+--   A socket listens on port (proto "tcp", the default, or "udp") in n.
+-- expect.log(proc, pattern [, timeout])
+--   A line of proc's log matches the Lua pattern within timeout seconds (default 5).
+-- expect.eq(got, want [, what])
+--   got == want.
+-- expect.truthy(v [, what])
+--   v is neither nil nor false.
+-- expect.error(fn [, pattern])
+--   fn() raises, with a message matching the Lua pattern when given.
+-- expect.fail(msg)
+--   Fail the test with msg.
 local M = {}
 
 local own_source = debug.getinfo(1, "S").source

@@ -1,24 +1,36 @@
 -- nslua.util: small helpers shared by nslua's built-in libraries (nslua.topo,
 -- nslua.dhcp, nslua.ap). Usable from scripts, but not part of the contract.
 --
---   util.register(source)             count a chunk as library code for util.raise
---   util.raise(fmt, ...)              raise fmt:format(...) at the user's line
---   util.options(opts, fn) -> opts    opts, or {} when nil; raises when not a table
---   util.opts(fn, opts, allowed) -> opts  util.options, and raises on a key not in allowed
---                                     (a list of names), as nslua's own functions do
---   util.confval(fn, what, v) -> string  tostring(v), refused when it holds a newline,
---                                     CR or NUL (it goes into a daemon's config file)
---   util.need(opts, key, kind, fn) -> value  a required option of type kind
---   util.netns(v, fn) -> Netns        a Netns, or the Netns of a pinned namespace's name
---   util.dir() -> path                the lab's state directory (ns.lab().dir)
---   util.file(...) -> path            a path in that directory, parts joined by "-"
---   util.write(path, content [, mode])  write a file; mode "755" makes it executable
---   util.read(path) -> string|nil     a file's contents, nil when it does not exist
---   util.poll(timeout, fn) -> value|nil  call fn every 50 ms until it returns a true value,
---                                     for up to timeout seconds (ns.clock)
---   util.tail(text [, n]) -> string   the last n (default 8) lines of text
---   util.quote(s) -> string           s in double quotes for hostapd/wpa_supplicant files
---   util.list(v) -> table             v itself if a table, {v} for one value, {} for nil
+-- util.register(source)
+--   count a chunk as library code for util.raise
+-- util.raise(fmt, ...)
+--   raise fmt:format(...) at the user's line
+-- util.options(opts, fn) -> opts
+--   opts, or {} when nil; raises when not a table
+-- util.opts(fn, opts, allowed) -> opts
+--   util.options, and raises on a key not in allowed (a list of names), as nslua's own functions do
+-- util.confval(fn, what, v) -> string
+--   tostring(v), refused when it holds a newline, CR or NUL (it goes into a daemon's config file)
+-- util.need(opts, key, kind, fn) -> value
+--   a required option of type kind
+-- util.netns(v, fn) -> Netns
+--   a Netns, or the Netns of a pinned namespace's name
+-- util.dir() -> path
+--   the lab's state directory (ns.lab().dir)
+-- util.file(...) -> path
+--   a path in that directory, parts joined by "-"
+-- util.write(path, content [, mode])
+--   write a file; mode "755" makes it executable
+-- util.read(path) -> string|nil
+--   a file's contents, nil when it does not exist
+-- util.poll(timeout, fn) -> value|nil
+--   call fn every 50 ms until it returns a true value, for up to timeout seconds (ns.clock)
+-- util.tail(text [, n]) -> string
+--   the last n (default 8) lines of text
+-- util.quote(s) -> string
+--   s in double quotes for hostapd/wpa_supplicant files
+-- util.list(v) -> table
+--   v itself if a table, {v} for one value, {} for nil
 
 local ns = require("nslua")
 

@@ -39,6 +39,8 @@
 --   sta:wait([timeout]) -> true | false, why   waits (default 60 s) for wpa_supplicant's
 --     own events: CTRL-EVENT-CONNECTED (then wpa_state=COMPLETED) is success; a rejected passphrase
 --     (CTRL-EVENT-SSID-TEMP-DISABLED reason=WRONG_KEY) or CTRL-EVENT-EAP-FAILURE is failure.
+-- wifi.wait(sta [, timeout]) -> true | false, why
+--   sta:wait as a function: waits for the station's wpa_supplicant events.
 --
 -- ap.wifi and ap.wifi_station (nslua.ap) are wifi.ap and wifi.station.
 -- Needs hostapd, wpasupplicant and iw, and a kernel with cfg80211, mac80211 and

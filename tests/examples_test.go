@@ -16,6 +16,7 @@ func TestExamples(t *testing.T) {
 	}{
 		{"router", nil, ""},
 		{"dhcp", nil, ""},
+		{"dhcp-dns", nil, "the lab's names resolve"},
 		{"pin-container", nil, ""},
 		{"etc-overlay", nil, ""},
 		{"star", []string{"20"}, "built 20 leaves"},

@@ -30,9 +30,9 @@ type replTerm struct {
 	err    error
 }
 
-func startREPL(t *testing.T) *replTerm {
+func startREPL(t *testing.T, args ...string) *replTerm {
 	t.Helper()
-	cmd := exec.Command(nslua)
+	cmd := exec.Command(nslua, args...)
 	// Its own history file, not the user's.
 	cmd.Env = append(os.Environ(), "TERM=xterm", "XDG_STATE_HOME="+t.TempDir())
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 160})

@@ -126,6 +126,13 @@ func runLab(o *runOpts) error {
 	case o.hasCode:
 		r.SetArgs("-e", o.args)
 		err = r.DoString(o.code, "-e", o.args)
+	case o.script != "" && o.interactive && o.testRun == "" && !o.testList:
+		r.SetArgs(o.script, o.args)
+		var note string
+		note, err = r.DoFileKeepLocals(o.script, o.args)
+		if note != "" {
+			fmt.Fprintf(os.Stderr, "nslua: -i: %s\n", note)
+		}
 	case o.script != "":
 		r.SetArgs(o.script, o.args)
 		err = r.DoFile(o.script, o.args)
@@ -150,6 +157,9 @@ func replConfig(r *luabind.Run) repl.Config {
 	banner := ""
 	if interactive {
 		banner = fmt.Sprintf("nslua %s, lab %q. help() lists the API; Ctrl-D leaves and tears down.", version, r.Lab.Name)
+		if r.Script() != "" {
+			banner += "\nThe script's top-level locals are globals here."
+		}
 	}
 	return repl.Config{Interactive: interactive, Banner: banner}
 }

@@ -71,7 +71,9 @@ func writeInfo(w io.Writer, info *Info) {
 	for _, e := range info.Etc {
 		missing := ""
 		if !e.HostExists {
-			missing = " (missing on the host: not bound)"
+			// nslua's exec binds it over a placeholder in a private overlay
+			// of /etc; ip's bind mount needs the target to exist.
+			missing = fmt.Sprintf(" (bound by nslua exec; `ip netns exec` skips it: no %s on the host)", e.BoundTo)
 		}
 		fmt.Fprintf(w, "  etc\t%s -> %s%s\n", e.Path, e.BoundTo, missing)
 	}

@@ -117,7 +117,7 @@ type Proc struct {
 type Etc struct {
 	Path       string `json:"path"`        // "resolv.conf"
 	BoundTo    string `json:"bound_to"`    // "/etc/resolv.conf"
-	HostExists bool   `json:"host_exists"` // whether BoundTo exists on the host; if not, `ip netns exec` fails to bind the entry and warns
+	HostExists bool   `json:"host_exists"` // whether BoundTo exists on the host; if not, `ip netns exec` fails to bind the entry and warns (nslua's exec binds it all the same)
 }
 
 // ErrNotNetns is wrapped by errors about a path that exists but is not a

@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
+	"github.com/nslua/nslua/internal/inspect"
 	"github.com/nslua/nslua/internal/journal"
 	"github.com/nslua/nslua/internal/sys"
 )
@@ -64,7 +65,7 @@ func ParseCIDR(s string) (*net.IPNet, error) {
 }
 
 func wrapLink(n *Netns, l netlink.Link) *Link {
-	return &Link{NS: n, Name: l.Attrs().Name, Index: l.Attrs().Index, Kind: l.Type()}
+	return &Link{NS: n, Name: l.Attrs().Name, Index: l.Attrs().Index, Kind: inspect.LinkKind(l)}
 }
 
 // journalLink records a link that will live in a namespace the lab did not

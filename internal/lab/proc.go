@@ -363,45 +363,5 @@ func (p *Proc) LogTail(lines int) string {
 // WaitReady polls the log until match accepts a line, the process exits,
 // time runs out or ctx ends.
 func (p *Proc) WaitReady(ctx context.Context, match func(line string) bool, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	seen := 0
-	for delay := time.Millisecond; ; delay = min(2*delay, 20*time.Millisecond) {
-		out := p.Output()
-		lines := strings.Split(out, "\n")
-		for ; seen < len(lines)-1; seen++ { // the last piece may be a partial line
-			if match(lines[seen]) {
-				return nil
-			}
-		}
-		if !p.Alive() {
-			if rest := lines[len(lines)-1]; rest != "" && match(rest) {
-				return nil
-			}
-			return fmt.Errorf("%s exited before it was ready; last lines of %s:\n%s", p.Argv[0], p.Log, p.LogTail(10))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %v; last lines of %s:\n%s", p.Argv[0], timeout, p.Log, p.LogTail(10))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-	}
-}
-
-// debianPackage names the package that ships a program the labs use.
-var debianPackage = map[string]string{
-	"dnsmasq": "dnsmasq-base", "hostapd": "hostapd", "hostapd_cli": "hostapd",
-	"wpa_supplicant": "wpasupplicant", "wpa_cli": "wpasupplicant", "busybox": "busybox",
-	"udhcpc": "busybox", "dhclient": "isc-dhcp-client", "dhcpcd": "dhcpcd-base",
-	"ping": "iputils-ping", "tcpdump": "tcpdump", "openssl": "openssl", "iperf3": "iperf3",
-	"ip": "iproute2", "bridge": "iproute2", "ss": "iproute2", "dot": "graphviz",
-}
-
-func notInstalled(prog string) error {
-	if pkg := debianPackage[filepath.Base(prog)]; pkg != "" {
-		return fmt.Errorf("%s is not installed (apt-get install %s)", prog, pkg)
-	}
-	return fmt.Errorf("%s: command not found", prog)
+	return p.WaitUntil(ctx, p.LogLine(match), timeout, "no log line matched")
 }

@@ -5,10 +5,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nslua/nslua/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -224,12 +226,17 @@ func TestCmdCheckArgv(t *testing.T) {
 }
 
 func TestStartFailureIsAShellStatus(t *testing.T) {
+	// Neither dpkg's database nor apt-file: the fixed list answers.
+	old := sys.DpkgInfoDir
+	sys.DpkgInfoDir = t.TempDir()
+	t.Cleanup(func() { sys.DpkgInfoDir = old })
+	t.Setenv("PATH", t.TempDir())
 	res, err := startFailure("dnsmasq", exec.ErrNotFound)
 	if err != nil || res.Code != 127 || res.Stderr != "dnsmasq is not installed (apt-get install dnsmasq-base)\n" {
 		t.Errorf("not found: %+v, %v", res, err)
 	}
 	res, err = startFailure("frobnicate", &os.PathError{Op: "fork/exec", Path: "frobnicate", Err: unix.ENOENT})
-	if err != nil || res.Code != 127 || res.Stderr != "frobnicate: command not found\n" {
+	if err != nil || res.Code != 127 || !strings.HasPrefix(res.Stderr, "frobnicate: command not found (not in any installed package; which package has it is unknown") {
 		t.Errorf("unknown program: %+v, %v", res, err)
 	}
 	res, err = startFailure("/etc/passwd", &os.PathError{Op: "fork/exec", Path: "/etc/passwd", Err: unix.EACCES})
@@ -249,5 +256,25 @@ func TestNotFoundError(t *testing.T) {
 	}
 	if errors.Is(errors.New("no link x in y"), ErrNotFound) {
 		t.Error("ErrNotFound matches by text")
+	}
+}
+
+// With dpkg's database: a program installed off PATH is named with its
+// package and path; one there that cannot run is told apart.
+func TestMissingProgramFromDpkg(t *testing.T) {
+	old := sys.DpkgInfoDir
+	sys.DpkgInfoDir = t.TempDir()
+	t.Cleanup(func() { sys.DpkgInfoDir = old })
+	os.WriteFile(filepath.Join(sys.DpkgInfoDir, "frob-utils.list"), []byte("/usr/sbin/frobnicate\n"), 0o644)
+	t.Setenv("PATH", t.TempDir())
+	want := "frobnicate is not on PATH (" + os.Getenv("PATH") + "), but package frob-utils installed it as /usr/sbin/frobnicate: give that path"
+	if got := notInstalled("frobnicate").Error(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "broken"), []byte("#!/no/such/interpreter\n"), 0o755)
+	t.Setenv("PATH", dir)
+	if got := notInstalled("broken").Error(); !strings.Contains(got, "cannot be executed: a file it needs") {
+		t.Errorf("broken script: %q", got)
 	}
 }

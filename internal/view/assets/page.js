@@ -83,7 +83,7 @@
     optional(d, info);
     d.appendChild(el("h3", "/etc bindings"));
     d.appendChild(table(["/etc/netns entry", "bound over", ""], (info.etc || []).map(function (e) {
-      return { cls: e.host_exists ? "" : "warn", cells: [e.path, e.bound_to, e.host_exists ? "" : "host lacks it: not bound"] };
+      return { cls: e.host_exists ? "" : "warn", cells: [e.path, e.bound_to, e.host_exists ? "" : "bound by nslua exec; ip netns exec skips it (not on the host)"] };
     })));
     d.appendChild(el("h3", "Sysctls"));
     var keys = Object.keys(info.sysctl || {}).sort();

@@ -1,0 +1,5 @@
+package tests
+
+import "testing"
+
+func TestReadyLua(t *testing.T) { runLuaTests(t, "ready_test.lua") }
