@@ -171,6 +171,13 @@ var badCalls = []badCall{
 	{"ns.add", `ns.add(P .. "z", {sysctl = {["net.ipv4.ip_forward"] = print}})`, "must be a string or a number"},
 	{"ns.add", `ns.add(P .. "z", {sysctl = {["net.ipv4.no_such_key"] = 1}})`, "no_such_key"},
 	{"ns.add", `ns.add(P .. "z", {}, 3)`, "at most 2 argument(s), got 3"},
+	{"ns.add", `ns.add(P .. "z", {share = 5})`, "a string or a list of strings"},
+	{"ns.add", `ns.add(P .. "z", {share = {"/etc/hosts"}})`, "not under /run, /var/lib or /tmp"},
+	{"ns.add", `ns.add(P .. "z", {share = {"/run/../etc"}})`, "clean"},
+	{"ns.add", `ns.add(P .. "z", {share = {"/var/lib"}})`, "private = false"},
+	{"ns.add", `ns.add(P .. "z", {share = {"/run/no-such-thing-here"}})`, "no such file"},
+	{"ns.add", `ns.add(P .. "z", {private = false, share = {"/run/lock"}})`, "no private state"},
+	{"ns.add", `ns.add(P .. "z", {private = "no"})`, "option private"},
 	{"ns.add", `ns.add(P .. "a")`, "already exists"},
 
 	{"ns.open", `ns.open()`, "argument #1 (name)"},
@@ -330,6 +337,13 @@ var badCalls = []badCall{
 	{"Netns:etc", `n:etc("hosts", nil)`, "argument #2 (content)"},
 	{"Netns:etc", `n:etc("hosts", "x", "y")`, "at most 2"},
 	{"Netns:etc", `ns.host():etc("hosts", "x")`, "host"},
+
+	{"Netns:file", `n.file("/tmp/x")`, "as a method"},
+	{"Netns:file", `n:file()`, "argument #1 (path) must be a string"},
+	{"Netns:file", `n:file("tmp/x")`, "absolute"},
+	{"Netns:file", `n:file("/tmp/" .. NUL)`, "NUL"},
+	{"Netns:file", `n:file("/tmp/x", "y")`, "at most 1"},
+	{"Netns:file", `n:file("/var/lib")`, "directory"},
 
 	{"Netns:veth", `n:veth()`, "argument #1 (name)"},
 	{"Netns:veth", `n:veth(1, m, "y")`, "argument #1 (name)"},

@@ -23,7 +23,7 @@ func (rt *Runtime) netnsMethods() map[string]lua.LGFunction {
 		"veth": rt.netnsVeth, "bridge": rt.netnsBridge, "link": rt.netnsLink,
 		"links": rt.netnsLinks, "addr": rt.netnsAddr, "route": rt.netnsRoute,
 		"sysctl": rt.netnsSysctl, "pids": rt.netnsPids, "inspect": rt.netnsInspect,
-		"delete": rt.netnsDelete,
+		"delete": rt.netnsDelete, "file": rt.netnsFile,
 	}
 }
 

@@ -11,7 +11,8 @@
 // anything was changed (a bad name, no such namespace, a symlink to refuse,
 // no privileges), it returns and lets the Go path report it, so the two
 // share their error messages; tests run both (CGO_ENABLED=0 builds lack
-// this file).
+// this file). A namespace with private state (/run, /tmp, /var/lib of its
+// own, internal/lab/private.go) is left to Go too.
 
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -234,6 +235,27 @@ static void exec_command(char **argv) {
 	_exit(code);
 }
 
+// has_private reports whether some lab keeps private state for the
+// namespace (/run/nslua/LAB/ns/NAME, see internal/lab/private.go): then
+// the Go path runs it, which binds the private /run, /tmp and /var/lib.
+static int has_private(const char *name) {
+	DIR *d = opendir("/run/nslua");
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int found = 0;
+	while (!found && (de = readdir(d)) != NULL) {
+		char path[600];
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/run/nslua/%s/ns/%s", de->d_name, name);
+		found = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	}
+	closedir(d);
+	return found;
+}
+
 // valid_name mirrors nsfs.ValidateName; anything else is left to Go.
 static int valid_name(const char *s) {
 	size_t len = strlen(s);
@@ -254,6 +276,8 @@ __attribute__((constructor)) static void nslua_fastexec(int argc, char **argv) {
 	if (i >= argc || argv[i][0] == '\0')
 		return;
 
+	if (has_private(ns_name))
+		return;
 	char pin[300];
 	snprintf(pin, sizeof pin, "/run/netns/%s", ns_name);
 	struct statfs sfs;

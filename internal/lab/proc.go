@@ -107,6 +107,9 @@ func (n *Netns) start(cmd *exec.Cmd) error {
 	if err := n.ensureResolv(); err != nil {
 		return err
 	}
+	if err := n.ensurePrivate(); err != nil {
+		return err
+	}
 	return w.Start(cmd)
 }
 
