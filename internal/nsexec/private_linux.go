@@ -80,7 +80,7 @@ func layout(dir string, nsIno uint64) error {
 	dirs := []struct {
 		path string
 		mode os.FileMode
-	}{{"run", 0o755}, {"run/lock", 0o1777}, {"tmp", 0o1777}, {"lib", 0o755}, {"upper", 0o755}, {"work", 0o755}}
+	}{{"run", 0o755}, {"run/lock", os.ModeSticky | 0o777}, {"tmp", os.ModeSticky | 0o777}, {"lib", 0o755}, {"upper", 0o755}, {"work", 0o755}}
 	for _, d := range dirs {
 		p := filepath.Join(dir, d.path)
 		if err := os.Mkdir(p, d.mode); err != nil {
