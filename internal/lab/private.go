@@ -68,7 +68,7 @@ func (n *Netns) ensurePrivate() error {
 	if n.priv == nil || n.privReady {
 		return nil
 	}
-	if err := nsexec.Prepare(n.priv.Dir, n.Inode); err != nil {
+	if err := nsexec.Prepare(n.priv, n.Inode); err != nil {
 		return fmt.Errorf("%s: %w", n.Name, err)
 	}
 	n.privReady = true
@@ -184,7 +184,7 @@ func PrivateOf(name string, inode uint64) (*nsexec.Private, error) {
 			}
 			p := &nsexec.Private{Dir: dir, Share: e.Share}
 			if !nsexec.Ready(dir) {
-				if err := nsexec.Prepare(dir, inode); err != nil {
+				if err := nsexec.Prepare(p, inode); err != nil {
 					return nil, err
 				}
 			}

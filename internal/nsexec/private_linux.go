@@ -51,7 +51,8 @@ func Ready(dir string) bool {
 // ones (one overlay per upper directory: two overlays sharing one would be
 // undefined behaviour). The caller has journaled dir; it is serialised with
 // other processes (`nslua exec`) by a lock on dir's parent.
-func Prepare(dir string, nsIno uint64) error {
+func Prepare(p *Private, nsIno uint64) error {
+	dir := p.Dir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("private state %s: %w", dir, err)
 	}
@@ -69,14 +70,14 @@ func Prepare(dir string, nsIno uint64) error {
 	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
 		return fmt.Errorf("private state: mount tmpfs on %s: %w", dir, err)
 	}
-	if err := layout(dir, nsIno); err != nil {
+	if err := layout(dir, p.Share, nsIno); err != nil {
 		unix.Unmount(dir, unix.MNT_DETACH)
 		return fmt.Errorf("private state %s: %w", dir, err)
 	}
 	return nil
 }
 
-func layout(dir string, nsIno uint64) error {
+func layout(dir string, share []string, nsIno uint64) error {
 	dirs := []struct {
 		path string
 		mode os.FileMode
@@ -99,7 +100,11 @@ func layout(dir string, nsIno uint64) error {
 	if err := unix.Mount("overlay", dir+"/lib", "overlay", 0, opts); err != nil {
 		return fmt.Errorf("mount overlay of /var/lib: %w", err)
 	}
-	// Written last: Ready means complete.
+	// For cmd/nslua/fastexec.c, which reads no journal: the shares, one a
+	// line, and last (Ready means complete) the namespace's inode.
+	if err := os.WriteFile(filepath.Join(dir, "share"), []byte(strings.Join(append(share, ""), "\n")), 0o644); err != nil {
+		return err
+	}
 	return os.WriteFile(filepath.Join(dir, "ready"), []byte(strconv.FormatUint(nsIno, 10)+"\n"), 0o644)
 }
 
@@ -159,6 +164,9 @@ func under(path, dir string) bool {
 // CheckShare validates a path given to share: absolute, clean, under one
 // of the private roots (elsewhere programs see the host's anyway).
 func CheckShare(path string) error {
+	if strings.ContainsAny(path, "\n\x00") {
+		return fmt.Errorf("share %q: contains a newline or a NUL byte", path)
+	}
 	if !filepath.IsAbs(path) || filepath.Clean(path) != path {
 		return fmt.Errorf("share %q: not an absolute, clean path", path)
 	}
