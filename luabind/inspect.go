@@ -11,7 +11,11 @@ import (
 )
 
 func (rt *Runtime) inspectOpts() inspect.Options {
-	return inspect.Options{Owner: rt.Lab.Owner}
+	return inspect.Options{Owner: rt.Lab.Owner, Private: privateView}
+}
+
+func privateView(name string, ino uint64) *inspect.Private {
+	return inspect.PrivateOf(lab.FindPrivate(name, ino))
 }
 
 func (rt *Runtime) inspectNetns(n *lab.Netns) (*inspect.Info, error) {

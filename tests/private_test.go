@@ -34,6 +34,10 @@ func TestPrivateExecCLI(t *testing.T) {
 	if !strings.Contains(stderr, "`ip netns exec` does not") {
 		t.Errorf("a kept lab with private state does not warn `ip netns exec` users: %q", stderr)
 	}
+	out, _, _ := runBinary(t, nslua, "", "inspect", a)
+	if want := "private  /var/lib -> /run/nslua/" + lab + "/ns/" + a + "/lib\n"; !strings.Contains(out, want) {
+		t.Errorf("inspect %s does not name its private /var/lib (%q):\n%s", a, want, out)
+	}
 	for name, binary := range map[string]string{"cgo": nslua, "pure-go": nsluaPure} {
 		out, errOut, code := runBinary(t, binary, "", "exec", a, "--", "cat", "/tmp/mark")
 		if code != 0 || out != "from-the-script\n" {
@@ -47,7 +51,7 @@ func TestPrivateExecCLI(t *testing.T) {
 			t.Errorf("%s: %s sees %s's /tmp/mark", name, b, a)
 		}
 	}
-	out, _, _ := runBinary(t, nslua, "", "exec", b, "--", "cat", "/tmp/log")
+	out, _, _ = runBinary(t, nslua, "", "exec", b, "--", "cat", "/tmp/log")
 	if out != "cgo\npure-go\n" && out != "pure-go\ncgo\n" {
 		t.Errorf("%s's /tmp across execs of both paths: %q", b, out)
 	}

@@ -39,7 +39,8 @@ func cmdExec(args []string) error {
 
 func ownerOpts() inspect.Options {
 	owners := lab.Owners()
-	return inspect.Options{Owner: func(ino uint64) string { return owners[ino] }}
+	return inspect.Options{Owner: func(ino uint64) string { return owners[ino] },
+		Private: func(name string, ino uint64) *inspect.Private { return inspect.PrivateOf(lab.FindPrivate(name, ino)) }}
 }
 
 func cmdInspect(args []string) error {

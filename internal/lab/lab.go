@@ -136,10 +136,7 @@ func (l *Lab) protectKept(nss []*Netns) {
 			fmt.Fprintf(l.Log, "nslua: %s: own resolv.conf: %v\n", n.Name, err)
 		}
 		if n.priv != nil {
-			private++
-			if err := n.ensurePrivate(); err != nil {
-				fmt.Fprintf(l.Log, "nslua: %s: private state: %v\n", n.Name, err)
-			}
+			private++ // mounted by the first `nslua exec`, if not yet
 		}
 	}
 	if private > 0 {

@@ -166,11 +166,11 @@ func (u *undoer) removePrivate(e *journal.Entry) error {
 	return nil
 }
 
-// PrivateOf finds the private state of the namespace pinned as name, for
-// `nslua exec`: the lab whose journal lists that namespace (by inode) with
-// a private directory. It mounts the state if no program has run there
-// yet. nil: the namespace has none (not a lab's, or private = false).
-func PrivateOf(name string, inode uint64) (*nsexec.Private, error) {
+// FindPrivate finds the private state of the namespace pinned as name
+// with this inode: the lab whose journal lists that namespace (by inode)
+// with a private directory. nil: it has none (not a lab's, or private =
+// false). It only reads.
+func FindPrivate(name string, inode uint64) *nsexec.Private {
 	dirs, _ := filepath.Glob(filepath.Join(journal.BaseDir, "*", PrivateDirName, name))
 	for _, dir := range dirs {
 		labName := filepath.Base(filepath.Dir(filepath.Dir(dir)))
@@ -179,17 +179,22 @@ func PrivateOf(name string, inode uint64) (*nsexec.Private, error) {
 			continue
 		}
 		for _, e := range st.Live() {
-			if e.Kind != journal.KindNetns || e.Name != name || e.Inode != inode || e.Private != dir {
-				continue
+			if e.Kind == journal.KindNetns && e.Name == name && e.Inode == inode && e.Private == dir {
+				return &nsexec.Private{Dir: dir, Share: e.Share}
 			}
-			p := &nsexec.Private{Dir: dir, Share: e.Share}
-			if !nsexec.Ready(dir) {
-				if err := nsexec.Prepare(p, inode); err != nil {
-					return nil, err
-				}
-			}
-			return p, nil
 		}
 	}
-	return nil, nil
+	return nil
+}
+
+// PrivateOf is FindPrivate for `nslua exec`, which then runs a program
+// there: it mounts the state if no program has run there yet.
+func PrivateOf(name string, inode uint64) (*nsexec.Private, error) {
+	p := FindPrivate(name, inode)
+	if p != nil && !nsexec.Ready(p.Dir) {
+		if err := nsexec.Prepare(p, inode); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }

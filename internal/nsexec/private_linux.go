@@ -53,19 +53,17 @@ func Ready(dir string) bool {
 // other processes (`nslua exec`) by a lock on dir's parent.
 func Prepare(p *Private, nsIno uint64) error {
 	dir := p.Dir
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("private state %s: %w", dir, err)
-	}
-	lock, err := os.Open(filepath.Dir(dir))
+	unlock, err := lockParent(dir)
 	if err != nil {
-		return fmt.Errorf("private state %s: %w", dir, err)
+		return err
 	}
-	defer lock.Close()
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		return fmt.Errorf("lock %s: %w", lock.Name(), err)
-	}
+	defer unlock()
 	if Ready(dir) {
 		return nil
+	}
+	// Made with the namespace: gone means torn down (by `nslua down`, say).
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("private state %s: %w (is the lab being torn down?)", dir, errors.Unwrap(err))
 	}
 	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
 		return fmt.Errorf("private state: mount tmpfs on %s: %w", dir, err)
@@ -75,6 +73,20 @@ func Prepare(p *Private, nsIno uint64) error {
 		return fmt.Errorf("private state %s: %w", dir, err)
 	}
 	return nil
+}
+
+// lockParent serialises Prepare and Remove of the directories in dir's
+// parent, across processes.
+func lockParent(dir string) (func(), error) {
+	lock, err := os.Open(filepath.Dir(dir))
+	if err != nil {
+		return nil, fmt.Errorf("private state %s: %w", dir, err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
+	return func() { lock.Close() }, nil
 }
 
 func layout(dir string, share []string, nsIno uint64) error {
@@ -111,6 +123,14 @@ func layout(dir string, share []string, nsIno uint64) error {
 // Remove unmounts and removes dir. The overlay's lower layer, the host's
 // /var/lib, is never written: only what is under dir goes.
 func Remove(dir string) error {
+	unlock, err := lockParent(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for i := 0; i < 4 && mounted(dir); i++ {
 		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
 			return fmt.Errorf("unmount %s: %w", dir, err)
