@@ -141,3 +141,16 @@ function TestShareAndPrivateFalse(t)
   ns.defer(function() ns.host():exec({"ip", "netns", "del", other}) end)
   t:eq(ns.open(other):exec({"cat", mark}).stdout, "out\n", "ns.open: the host's view")
 end
+
+function TestDeleteRemovesPrivateState(t)
+  local name = t.prefix .. "d"
+  local a = ns.add(name)
+  a:exec("echo old > /tmp/f")
+  local dir = ns.lab().dir .. "/ns/" .. name
+  t:eq(a:inspect().private.dir, dir, "inspect().private.dir")
+  a:delete()
+  t:eq(ns.host():exec({"test", "-e", dir}).code, 1, "n:delete removes " .. dir)
+  t:eq(ns.host():exec({"grep", "-q", dir, "/proc/self/mountinfo"}).code, 1, "n:delete unmounts " .. dir)
+  local b = ns.add(name)
+  t:eq(b:exec({"test", "-e", "/tmp/f"}).code, 1, "a new namespace of the same name starts empty")
+end
