@@ -11,11 +11,7 @@ import (
 )
 
 func (rt *Runtime) inspectOpts() inspect.Options {
-	return inspect.Options{Owner: rt.Lab.Owner, Private: privateView}
-}
-
-func privateView(name string, ino uint64) *inspect.Private {
-	return inspect.PrivateOf(lab.FindPrivate(name, ino))
+	return inspect.Options{Owner: rt.Lab.Owner, Private: inspect.PrivateFrom(lab.Privates)}
 }
 
 func (rt *Runtime) inspectNetns(n *lab.Netns) (*inspect.Info, error) {

@@ -6,18 +6,30 @@ local function host(cmd)
 end
 
 -- What the host has where these daemons write by default: listings (names,
--- sizes, times) and hashes. Other labs come and go in /run/netns and
--- /run/nslua, so those are left out.
+-- sizes, times) and hashes of /var/lib/misc, /var/lib/dhcp and /run/hostapd.
+-- The host's PID files in /run are checked apart (ours_in_host_run): other
+-- tests on the machine may run a dnsmasq of the host's there.
 local function host_state()
   return host([[
-    for d in /var/lib/misc /var/lib/dhcp /run; do
-      echo "== $d"; ls -la --time-style=full-iso "$d" 2>&1 | grep -v -e ' netns$' -e ' nslua$' -e '^total '
+    for d in /var/lib/misc /var/lib/dhcp /run/hostapd; do
+      echo "== $d"; ls -la --time-style=full-iso "$d" 2>&1 | grep -v '^total '
     done
-    for f in /var/lib/misc/dnsmasq.leases /var/lib/dhcp/dhclient.leases /run/dhclient.pid /run/dnsmasq.pid; do
+    for f in /var/lib/misc/dnsmasq.leases /var/lib/dhcp/dhclient.leases; do
       [ -e "$f" ] && sha256sum "$f" || echo "absent $f"
     done
-    ls -la --time-style=full-iso /run/hostapd 2>&1
   ]])
+end
+
+-- ours_in_host_run fails if a host PID file in /run names one of pids.
+local function ours_in_host_run(t, pids)
+  for _, f in ipairs({"/run/dnsmasq.pid", "/run/dhclient.pid", "/var/run/dnsmasq.pid"}) do
+    local h = io.open(f)
+    local pid = h and tonumber(h:read("*l") or "")
+    if h then h:close() end
+    for _, p in ipairs(pids) do
+      assert(pid ~= p, "the host's " .. f .. " holds the PID of a daemon in a namespace: " .. p)
+    end
+  end
 end
 
 -- server s (10.78.X.1/24) with a veth to client c.
@@ -39,8 +51,7 @@ function TestDaemonsDefaultPathsArePerNamespace(t)
   local before = host_state()
   local s1, c1 = pair(t, 1)
   local s2, c2 = pair(t, 2)
-  dnsmasq(s1, 1)
-  dnsmasq(s2, 2)
+  local pids = {dnsmasq(s1, 1).pid, dnsmasq(s2, 2).pid}
   for x, c in ipairs({c1, c2}) do
     local r = c:exec({"dhclient", "-1", "-4", "-v", "cli0"}, {timeout = 30})
     t:eq(r.code, 0, "dhclient " .. x .. " (" .. r.stderr .. ")")
@@ -57,13 +68,15 @@ function TestDaemonsDefaultPathsArePerNamespace(t)
     local pid = p[2]:file("/run/dhclient.pid")
     assert(pid and pid:match("^%d+"), "client " .. x .. " has no private /run/dhclient.pid")
     t:eq(p[2]:file("/var/run/dhclient.pid"), pid, "/var/run is /run")
-    assert(p[1]:file("/run/dnsmasq.pid"), "server " .. x .. " has no private /run/dnsmasq.pid")
+    pids[#pids + 1] = tonumber(pid:match("^%d+"))
+    t:eq(tonumber((p[1]:file("/run/dnsmasq.pid") or ""):match("^%d+") or ""), pids[x], "server " .. x .. "'s private /run/dnsmasq.pid")
   end
   -- dhclient -x finds its own daemon through its own PID file.
   for _, c in ipairs({c1, c2}) do
     t:eq(c:exec({"dhclient", "-x", "cli0"}, {timeout = 10}).code, 0, "dhclient -x")
   end
-  t:eq(host_state(), before, "the host's /var/lib/misc, /var/lib/dhcp and /run")
+  t:eq(host_state(), before, "the host's /var/lib/misc, /var/lib/dhcp and /run/hostapd")
+  ours_in_host_run(t, pids)
 end
 
 local function hostapd(n, dir)

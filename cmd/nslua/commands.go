@@ -40,7 +40,7 @@ func cmdExec(args []string) error {
 func ownerOpts() inspect.Options {
 	owners := lab.Owners()
 	return inspect.Options{Owner: func(ino uint64) string { return owners[ino] },
-		Private: func(name string, ino uint64) *inspect.Private { return inspect.PrivateOf(lab.FindPrivate(name, ino)) }}
+		Private: inspect.PrivateFrom(lab.Privates)}
 }
 
 func cmdInspect(args []string) error {

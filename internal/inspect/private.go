@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
 
 	"github.com/nslua/nslua/internal/nsexec"
 )
@@ -46,4 +47,16 @@ func PrivateOf(p *nsexec.Private) *Private {
 		out.Views[r.Path] = filepath.Join(p.Dir, r.Sub)
 	}
 	return out
+}
+
+// PrivateFrom is an Options.Private over a table built on first use (by
+// all, called once: reading every lab's journal per namespace would cost
+// the square of their number).
+func PrivateFrom(all func() map[uint64]*nsexec.Private) func(string, uint64) *Private {
+	var once sync.Once
+	var m map[uint64]*nsexec.Private
+	return func(_ string, ino uint64) *Private {
+		once.Do(func() { m = all() })
+		return PrivateOf(m[ino])
+	}
 }

@@ -169,22 +169,49 @@ func (u *undoer) removePrivate(e *journal.Entry) error {
 // FindPrivate finds the private state of the namespace pinned as name
 // with this inode: the lab whose journal lists that namespace (by inode)
 // with a private directory. nil: it has none (not a lab's, or private =
-// false). It only reads.
+// false). It only reads, and only the journals of labs that have a
+// private directory of that name.
 func FindPrivate(name string, inode uint64) *nsexec.Private {
-	dirs, _ := filepath.Glob(filepath.Join(journal.BaseDir, "*", PrivateDirName, name))
-	for _, dir := range dirs {
-		labName := filepath.Base(filepath.Dir(filepath.Dir(dir)))
-		st, err := journal.Read(labName)
-		if err != nil {
+	labs, _ := os.ReadDir(journal.BaseDir)
+	for _, d := range labs {
+		dir := filepath.Join(journal.BaseDir, d.Name(), PrivateDirName, name)
+		if _, err := os.Stat(dir); err != nil {
 			continue
 		}
-		for _, e := range st.Live() {
-			if e.Kind == journal.KindNetns && e.Name == name && e.Inode == inode && e.Private == dir {
-				return &nsexec.Private{Dir: dir, Share: e.Share}
-			}
+		if p := privates(d.Name())[inode]; p != nil && p.Dir == dir {
+			return p
 		}
 	}
 	return nil
+}
+
+// Privates maps the inode of every namespace with private state to it,
+// for inspecting many at once.
+func Privates() map[uint64]*nsexec.Private {
+	out := map[uint64]*nsexec.Private{}
+	labs, _ := os.ReadDir(journal.BaseDir)
+	for _, d := range labs {
+		if _, err := os.Stat(filepath.Join(journal.BaseDir, d.Name(), PrivateDirName)); err == nil {
+			for ino, p := range privates(d.Name()) {
+				out[ino] = p
+			}
+		}
+	}
+	return out
+}
+
+func privates(labName string) map[uint64]*nsexec.Private {
+	out := map[uint64]*nsexec.Private{}
+	st, err := journal.Read(labName)
+	if err != nil {
+		return out
+	}
+	for _, e := range st.Live() {
+		if e.Kind == journal.KindNetns && e.Done && e.Private != "" {
+			out[e.Inode] = &nsexec.Private{Dir: e.Private, Share: e.Share}
+		}
+	}
+	return out
 }
 
 // PrivateOf is FindPrivate for `nslua exec`, which then runs a program
