@@ -34,6 +34,7 @@ var Docs = []Doc{
 		Text: "Create a network namespace and pin it at /run/netns/NAME exactly as `ip netns add` does (visible to `ip netns list`, usable by `ip netns exec`); lo is up. " +
 			"The namespace gets its own /etc/netns/NAME/resolv.conf (a copy of the host's, written when a program first runs in it or the lab is kept) so that DHCP clients inside never rewrite the host's. " +
 			"opts.etc = { [\"resolv.conf\"] = \"...\", hosts = \"...\" } writes files under /etc/netns/NAME; opts.sysctl = { [\"net.ipv4.ip_forward\"] = 1 }; " +
+			"Programs nslua runs inside (exec, spawn, `nslua exec`) see their own /run (and /var/run), /tmp and /var/lib (help(\"Netns:file\")): opts.share = {\"/var/lib/foo\", \"/run/bar\"} shows those host paths to them instead, opts.private = false the host's view of all three. " +
 			"opts.exist_ok = true returns an existing namespace instead of raising. Names follow ip's rules (not empty, no '/', not . or .., < 256 bytes) and must be UTF-8 text without NUL, as must every name, path and key the API takes. Removed at teardown."},
 	{Section: secNs, Name: "ns.open", Sig: "ns.open(name) -> Netns",
 		Text: "An existing pinned namespace, whoever made it. Teardown never removes it."},

@@ -213,7 +213,7 @@ func fuzzDict(prefix, labDir string) []string {
 
 // Option names, for option tables.
 var fuzzOptionKeys = []string{
-	"exist_ok", "etc", "sysctl", "env", "dir", "stdin", "timeout", "check", "log", "ready", "ready_timeout",
+	"exist_ok", "etc", "sysctl", "private", "share", "env", "dir", "stdin", "timeout", "check", "log", "ready", "ready_timeout",
 	"addr", "peer_addr", "mtu", "mac", "peer_mac", "stp", "group_fwd_mask", "dst", "via", "dev", "metric",
 	"learning", "locked", "flood", "isolated", "dad", "bogus",
 }

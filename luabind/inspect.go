@@ -11,7 +11,7 @@ import (
 )
 
 func (rt *Runtime) inspectOpts() inspect.Options {
-	return inspect.Options{Owner: rt.Lab.Owner}
+	return inspect.Options{Owner: rt.Lab.Owner, Private: inspect.PrivateFrom(lab.Privates)}
 }
 
 func (rt *Runtime) inspectNetns(n *lab.Netns) (*inspect.Info, error) {

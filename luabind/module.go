@@ -85,9 +85,13 @@ func (rt *Runtime) nsAdd(L *lua.LState) int {
 	c := newCall(L, "ns.add", 2)
 	name := c.name(1, "name")
 	c.fn = fmt.Sprintf("ns.add(%q)", name)
-	o := c.opts(2, "exist_ok", "etc", "sysctl")
+	o := c.opts(2, "exist_ok", "etc", "sysctl", "private", "share")
 	var ao lab.AddOptions
 	ao.ExistOK, _ = o.boolean("exist_ok")
+	if private, given := o.boolean("private"); given {
+		ao.NoPrivate = !private
+	}
+	ao.Share = o.strList("share")
 	ao.Etc = o.stringMap("etc")
 	ao.Sysctl = o.stringMap("sysctl")
 	for path := range ao.Etc {

@@ -24,7 +24,7 @@ func (rt *Runtime) netnsMethods() map[string]lua.LGFunction {
 		"veth": rt.netnsVeth, "bridge": rt.netnsBridge, "link": rt.netnsLink,
 		"links": rt.netnsLinks, "addr": rt.netnsAddr, "route": rt.netnsRoute,
 		"sysctl": rt.netnsSysctl, "pids": rt.netnsPids, "inspect": rt.netnsInspect,
-		"delete": rt.netnsDelete, "etc_copy": rt.netnsEtcCopy,
+		"delete": rt.netnsDelete, "etc_copy": rt.netnsEtcCopy, "file": rt.netnsFile,
 		// link kinds (linkkinds.go), policy routing and NAT (routing.go)
 		"macvlan": rt.netnsMacvlan, "vlan": rt.netnsVlan, "vxlan": rt.netnsVxlan,
 		"tuntap": rt.netnsTuntap, "dummy": rt.netnsDummy, "vrf": rt.netnsVrf,

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
 
 	"github.com/nslua/nslua/internal/repl"
 	"github.com/nslua/nslua/luabind"
@@ -113,7 +114,22 @@ func leftovers(p string) []string {
 			left = append(left, "host link "+strings.TrimSuffix(f[1], ":"))
 		}
 	}
+	left = append(left, mountsUnder("/run/nslua/"+p)...)
 	return append(left, cgroupsOf(p)...)
+}
+
+// mountsUnder lists the mounts (private state of namespaces) under the
+// directories starting with prefix, deepest first.
+func mountsUnder(prefix string) []string {
+	data, _ := os.ReadFile("/proc/self/mountinfo")
+	var found []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], prefix) {
+			found = append(found, f[4])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(found)))
+	return found
 }
 
 // cgroupsOf lists the run cgroups of labs named with p (nslua-LAB-PID,
@@ -137,6 +153,9 @@ func forceRemove(p string) {
 			exec.Command("kill", "-9", pid).Run()
 		}
 		exec.Command("ip", "netns", "del", name).Run()
+	}
+	for _, m := range mountsUnder("/run/nslua/" + p) {
+		unix.Unmount(m, unix.MNT_DETACH) // before RemoveAll, which would go through them
 	}
 	for _, glob := range []string{"/etc/netns/" + p + "*", "/run/nslua/" + p + "*", "/var/lib/nslua/" + p + "*"} {
 		matches, _ := filepath.Glob(glob)

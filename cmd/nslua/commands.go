@@ -25,16 +25,22 @@ func cmdExec(args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := nsfs.Open(name); err != nil {
+	inode, err := nsfs.Open(name)
+	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("exec %q: %v", name, err)}
 	}
-	code, err := nsexec.ExecInPlace(nsfs.PinPath(name), name, argv)
+	priv, err := lab.PrivateOf(name, inode)
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("exec %q: %v", name, sys.NeedRoot(err))}
+	}
+	code, err := nsexec.ExecInPlace(nsfs.PinPath(name), name, priv, argv)
 	return &exitError{code: code, msg: fmt.Sprintf("exec %q: %v", name, sys.NeedRoot(err))}
 }
 
 func ownerOpts() inspect.Options {
 	owners := lab.Owners()
-	return inspect.Options{Owner: func(ino uint64) string { return owners[ino] }}
+	return inspect.Options{Owner: func(ino uint64) string { return owners[ino] },
+		Private: inspect.PrivateFrom(lab.Privates)}
 }
 
 func cmdInspect(args []string) error {

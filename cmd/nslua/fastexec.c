@@ -11,7 +11,9 @@
 // anything was changed (a bad name, no such namespace, a symlink to refuse,
 // no privileges), it returns and lets the Go path report it, so the two
 // share their error messages; tests run both (CGO_ENABLED=0 builds lack
-// this file).
+// this file). A namespace's private state (/run, /tmp, /var/lib of its
+// own, internal/lab/private.go) is bound here too once mounted; the first
+// time, Go mounts it.
 
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -234,6 +236,132 @@ static void exec_command(char **argv) {
 	_exit(code);
 }
 
+// find_private finds the private state some lab keeps for the namespace
+// (/run/nslua/LAB/ns/NAME, internal/lab/private.go) into dir: 1 when
+// there is one, 0 when none.
+static int find_private(const char *name, char *dir, size_t size) {
+	DIR *d = opendir("/run/nslua");
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int found = 0;
+	while (!found && (de = readdir(d)) != NULL) {
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dir, size, "/run/nslua/%s/ns/%s", de->d_name, name);
+		found = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+	}
+	closedir(d);
+	return found;
+}
+
+#define TMPFS_MAGIC 0x01021994
+#define MAX_SHARES 64
+
+struct private {
+	int on;
+	char dir[600];
+	int nshare;
+	char share[MAX_SHARES][512];
+};
+
+// private_ready is nsexec.Ready plus the identity check: dir is mounted
+// and its ready file names the namespace at fd. It reads the shares.
+// 0: let Go do it (it mounts the state the first time, checking the
+// lab's journal).
+static int private_ready(struct private *p, int nsfd) {
+	char path[700], buf[64];
+	struct statfs sfs;
+	struct stat st;
+	if (statfs(p->dir, &sfs) < 0 || sfs.f_type != TMPFS_MAGIC || fstat(nsfd, &st) < 0)
+		return 0;
+	snprintf(path, sizeof path, "%s/ready", p->dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	int ok = fgets(buf, sizeof buf, f) && strtoull(buf, NULL, 10) == (unsigned long long)st.st_ino;
+	fclose(f);
+	snprintf(path, sizeof path, "%s/share", p->dir);
+	if (!ok || !(f = fopen(path, "re")))
+		return 0;
+	p->nshare = 0;
+	while (ok && fgets(p->share[p->nshare], sizeof p->share[0], f)) {
+		char *nl = strchr(p->share[p->nshare], '\n');
+		if (!nl || p->nshare == MAX_SHARES - 1)
+			ok = 0; // too long or too many: Go's business
+		else
+			*nl = '\0', p->nshare++;
+	}
+	fclose(f);
+	return ok;
+}
+
+// mkdirs makes path's missing directories (a mount point in a private view).
+static void mkdirs(char *path) {
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		mkdir(path, 0755);
+		*s = '/';
+	}
+}
+
+// share_back binds the host's path (open as fd) over path in the private
+// view, making the mount point if need be, as nsexec.bindPrivate does.
+static void share_back(char *path, int fd, int rec) {
+	struct stat st, here;
+	char src[64];
+	if (lstat(path, &here) < 0) {
+		if (fstat(fd, &st) < 0)
+			fail("stat a shared path");
+		mkdirs(path);
+		int ok = S_ISDIR(st.st_mode) ? mkdir(path, 0755) : open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+		if (ok < 0)
+			fail("make a mount point for a shared path");
+		if (!S_ISDIR(st.st_mode))
+			close(ok);
+	}
+	snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
+	if (mount(src, path, "none", MS_BIND | (rec ? MS_REC : 0), NULL) < 0)
+		fail("bind a shared path");
+	close(fd);
+}
+
+// bind_private is nsexec.bindPrivate: the private /run, /tmp, /var/lib
+// (opened before /run, which holds them, is covered), then the host's
+// /run/netns, /run/nslua and the lab's shares bound back.
+static void bind_private(struct private *p) {
+	static char *shared[MAX_SHARES + 2];
+	int fds[MAX_SHARES + 2], n = 0;
+	shared[n++] = "/run/netns";
+	shared[n++] = "/run/nslua";
+	for (int i = 0; i < p->nshare; i++)
+		shared[n++] = p->share[i];
+	for (int i = 0; i < n; i++)
+		if ((fds[i] = open(shared[i], O_PATH | O_CLOEXEC)) < 0)
+			fail("open a shared path");
+	const char *targets[] = {"/run", "/tmp", "/var/lib", "/var/run"};
+	const char *subs[] = {"run", "tmp", "lib", "run"};
+	struct stat vr;
+	int ntargets = lstat("/var/run", &vr) == 0 && S_ISDIR(vr.st_mode) ? 4 : 3;
+	int src[4];
+	for (int i = 0; i < ntargets; i++) {
+		char path[700];
+		snprintf(path, sizeof path, "%s/%s", p->dir, subs[i]);
+		if ((src[i] = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			fail("open the private state");
+	}
+	for (int i = 0; i < ntargets; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", src[i]);
+		if (mount(path, targets[i], "none", MS_BIND, NULL) < 0)
+			fail("bind the private state");
+		close(src[i]);
+	}
+	for (int i = 0; i < n; i++)
+		share_back(shared[i], fds[i], i != 1); // not every lab's private mounts again
+}
+
 // valid_name mirrors nsfs.ValidateName; anything else is left to Go.
 static int valid_name(const char *s) {
 	size_t len = strlen(s);
@@ -254,6 +382,8 @@ __attribute__((constructor)) static void nslua_fastexec(int argc, char **argv) {
 	if (i >= argc || argv[i][0] == '\0')
 		return;
 
+	static struct private priv;
+	priv.on = find_private(ns_name, priv.dir, sizeof priv.dir);
 	char pin[300];
 	snprintf(pin, sizeof pin, "/run/netns/%s", ns_name);
 	struct statfs sfs;
@@ -264,6 +394,8 @@ __attribute__((constructor)) static void nslua_fastexec(int argc, char **argv) {
 		return;
 	static struct entry entries[MAX_ENTRIES + 1];
 	int n = read_entries(ns_name, entries);
+	if (priv.on && !private_ready(&priv, fd))
+		return;
 	if (n < 0 || setns(fd, CLONE_NEWNET) < 0) // setns checks the type too
 		return;
 	close(fd);
@@ -274,5 +406,7 @@ __attribute__((constructor)) static void nslua_fastexec(int argc, char **argv) {
 	remount_sys();
 	open_entries(entries, n);
 	overlay_and_bind(entries, n);
+	if (priv.on)
+		bind_private(&priv);
 	exec_command(argv + i);
 }

@@ -112,6 +112,9 @@ func (w *world) complete(s *snapshot, opts Options) error {
 		}
 	}
 	s.info.Lab = opts.owner(s.inode)
+	if opts.Private != nil && s.inode != w.host.inode {
+		s.info.Private = opts.Private(s.info.Name, s.inode)
+	}
 	return nil
 }
 

@@ -77,6 +77,7 @@ func writeInfo(w io.Writer, info *Info) {
 		}
 		fmt.Fprintf(w, "  etc\t%s -> %s%s\n", e.Path, e.BoundTo, missing)
 	}
+	writePrivate(w, info.Private)
 }
 
 func header(info *Info) string {

@@ -7,6 +7,9 @@ type Options struct {
 	// Owner names the lab that owns the namespace with this inode, "" if
 	// none. It may be nil.
 	Owner func(inode uint64) string
+	// Private gives the private state of the namespace pinned as name with
+	// this inode (nil: none). It may be nil.
+	Private func(name string, inode uint64) *Private
 }
 
 func (o Options) owner(inode uint64) string {
@@ -30,6 +33,7 @@ type Info struct {
 	Procs   []Proc            `json:"procs"`
 	Etc     []Etc             `json:"etc"`
 	Lab     string            `json:"lab,omitempty"`
+	Private *Private          `json:"private,omitempty"` // the namespace's own /run, /tmp, /var/lib
 	// Listen holds the sockets that wait for peers (TCP listening, UDP
 	// bound and unconnected), with the processes holding them.
 	Listen []Socket `json:"listen"`

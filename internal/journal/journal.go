@@ -70,6 +70,9 @@ type Entry struct {
 	From   string `json:"from,omitempty"`   // etcfile with Backup: the lab whose file it overwrote
 	Cmd    string `json:"cmd,omitempty"`
 
+	Private string   `json:"private,omitempty"` // netns: directory of its private /run, /tmp, /var/lib
+	Share   []string `json:"share,omitempty"`   // netns: paths under them shared with the host
+
 	Done  bool   `json:"done,omitempty"`
 	Inode uint64 `json:"inode,omitempty"` // netns/pin: namespace inode; etcfile/etcdir: the file's
 	Dev   uint64 `json:"dev,omitempty"`   // etcfile/etcdir: device of the file

@@ -140,10 +140,17 @@ func (l *Lab) Keep() error {
 // protectKept writes the default resolv.conf of every namespace of a kept
 // lab, so that `ip netns exec` users are protected as nslua's are.
 func (l *Lab) protectKept(nss []*Netns) {
+	private := 0
 	for _, n := range nss {
 		if err := n.ensureResolv(); err != nil {
 			fmt.Fprintf(l.Log, "nslua: %s: own resolv.conf: %v\n", n.Name, err)
 		}
+		if n.priv != nil {
+			private++ // mounted by the first `nslua exec`, if not yet
+		}
+	}
+	if private > 0 {
+		fmt.Fprintf(l.Log, "nslua: lab %q kept: `nslua exec NAME CMD` runs CMD with the namespace's private /run, /var/lib and /tmp; `ip netns exec` does not (it sees the host's)\n", l.j.Name)
 	}
 }
 

@@ -36,6 +36,9 @@ type Netns struct {
 	deleted bool
 
 	resolvDone bool // the namespace has its own resolv.conf (see ensureResolv)
+
+	priv      *nsexec.Private // private /run, /tmp, /var/lib (nil: the host's); see private.go
+	privReady bool
 }
 
 func (n *Netns) String() string {
@@ -56,6 +59,9 @@ type AddOptions struct {
 	ExistOK bool
 	Etc     map[string]string // files written under /etc/netns/NAME
 	Sysctl  map[string]string
+
+	NoPrivate bool     // programs see the host's /run, /tmp, /var/lib (private.go)
+	Share     []string // paths under those that programs see as the host's
 }
 
 // Add creates and pins a namespace, gives it its own resolv.conf, and
@@ -67,7 +73,11 @@ func (l *Lab) Add(name string, opts AddOptions) (*Netns, error) {
 	if err := nsfs.ValidateName(name); err != nil {
 		return nil, err
 	}
-	n, err := l.create(name)
+	priv, err := l.privateFor(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	n, err := l.create(name, priv)
 	if err != nil {
 		if !opts.ExistOK || !errors.Is(err, ErrExists) {
 			return nil, err
@@ -85,14 +95,18 @@ func (l *Lab) Add(name string, opts AddOptions) (*Netns, error) {
 	return n, nil
 }
 
-func (l *Lab) create(name string) (*Netns, error) {
-	n := &Netns{Name: name, Path: nsfs.PinPath(name), lab: l, owned: true, fd: -1}
+func (l *Lab) create(name string, priv *nsexec.Private) (*Netns, error) {
+	n := &Netns{Name: name, Path: nsfs.PinPath(name), lab: l, owned: true, fd: -1, priv: priv}
+	entry := journal.Entry{Kind: journal.KindNetns, Name: name}
+	if priv != nil {
+		entry.Private, entry.Share = priv.Dir, priv.Share
+	}
 	if _, err := os.Lstat(n.Path); err == nil {
 		return nil, fmt.Errorf("%s %w", n.Path, ErrExists)
 	}
 	hooks := nsfs.AddHooks{
 		Before: func() (err error) {
-			n.entry, err = l.j.Add(journal.Entry{Kind: journal.KindNetns, Name: name})
+			n.entry, err = l.j.Add(entry)
 			return err
 		},
 		Inside: func() (err error) {
@@ -119,6 +133,9 @@ func (l *Lab) create(name string) (*Netns, error) {
 		return nil, fmt.Errorf("open %s: %w", n.Path, err)
 	}
 	n.worker = nsexec.NewWorker(n.Path, name)
+	if err := n.markPrivate(); err != nil {
+		return nil, err
+	}
 	l.register(n)
 	return n, nil
 }

@@ -106,6 +106,9 @@ func (n *Netns) start(cmd *exec.Cmd) error {
 		if err := n.ensureResolv(); err != nil {
 			return err
 		}
+		if err := n.ensurePrivate(); err != nil {
+			return err
+		}
 		start = func() error { return w.Start(cmd) }
 	}
 	return sys.StartChild(func() (int, error) {

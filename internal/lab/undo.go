@@ -92,6 +92,9 @@ func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
 			u.removeEtcDir(e)
 		case journal.KindNetns, journal.KindPin:
 			err = u.unpin(e)
+			if e.Private != "" {
+				err = errors.Join(err, u.removePrivate(e))
+			}
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			u.fail(err)

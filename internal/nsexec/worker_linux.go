@@ -24,6 +24,7 @@ import (
 type Worker struct {
 	nsPath  string
 	etcName string
+	priv    *Private
 
 	mu    sync.Mutex
 	cur   *thread
@@ -39,6 +40,15 @@ type thread struct {
 // /etc files live in /etc/netns/etcName. Threads start on first use.
 func NewWorker(nsPath, etcName string) *Worker {
 	return &Worker{nsPath: nsPath, etcName: etcName}
+}
+
+// SetPrivate gives the namespace's programs private state (nil: the
+// host's view). Threads made from now on apply it; call it before the
+// first Start.
+func (w *Worker) SetPrivate(p *Private) {
+	w.mu.Lock()
+	w.priv = p
+	w.mu.Unlock()
 }
 
 // Start starts cmd inside the namespace.
@@ -107,7 +117,10 @@ func (w *Worker) enter(entries []etcEntry) error {
 	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("enter %s: %w", w.nsPath, err)
 	}
-	return enterMountNs(w.etcName, entries)
+	if err := enterMountNs(w.etcName, entries); err != nil {
+		return err
+	}
+	return bindPrivate(w.priv)
 }
 
 // Close ends the worker's thread; the mount namespace goes with it.
@@ -122,15 +135,16 @@ func (w *Worker) Close() {
 }
 
 // ExecInPlace replaces the calling process by argv[0] run inside the
-// namespace at nsPath, as `ip netns exec` does but without its extra fork.
-// It returns only on failure, with the exit status a shell would use.
-func ExecInPlace(nsPath, etcName string, argv []string) (int, error) {
+// namespace at nsPath, as `ip netns exec` does but without its extra fork,
+// with the namespace's private state priv (nil: none). It returns only on
+// failure, with the exit status a shell would use.
+func ExecInPlace(nsPath, etcName string, priv *Private, argv []string) (int, error) {
 	runtime.LockOSThread()
 	entries, err := readEtc(etcName)
 	if err != nil {
 		return 1, err
 	}
-	w := &Worker{nsPath: nsPath, etcName: etcName}
+	w := &Worker{nsPath: nsPath, etcName: etcName, priv: priv}
 	if err := w.enter(entries); err != nil {
 		return 1, err
 	}
