@@ -278,7 +278,7 @@ end
 
 -- topo.star(opts) -> star: see the top of the file.
 function topo.star(opts)
-	checkopts(opts, "topo.star", {"prefix", "n", "subnet", "hub", "bridge", "hub_addr", "leaf_addr", "leaf_if", "route"})
+	checkopts(opts, "topo.star", {"prefix", "n", "subnet", "hub", "bridge", "hub_addr", "leaf_addr", "leaf_if", "route", "shape"})
 	local prefix = need(opts, "prefix", "string", "topo.star")
 	local n = need(opts, "n", "number", "topo.star")
 	local subnet = opts.subnet or "10.0.0.0/24"
@@ -329,7 +329,7 @@ end
 
 -- topo.chain(opts) -> chain: see the top of the file.
 function topo.chain(opts)
-	checkopts(opts, "topo.chain", {"prefix", "n", "subnet", "len", "route"})
+	checkopts(opts, "topo.chain", {"prefix", "n", "subnet", "len", "route", "shape"})
 	local prefix = need(opts, "prefix", "string", "topo.chain")
 	local n = need(opts, "n", "number", "topo.chain")
 	local space = opts.subnet or "10.0.0.0/16"
