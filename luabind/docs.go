@@ -85,7 +85,7 @@ var Docs = []Doc{
 		Text: "A veth pair, one end NAME in n and the other PEER_NAME in peer_ns (made there directly), both up. opts.addr, opts.peer_addr (CIDR string or list), opts.mtu, opts.mac, opts.peer_mac. " +
 			"Interface names: 1-15 bytes of UTF-8, no '/', ':', '%' (a kernel name template) or white space. On any failure nothing is left."},
 	{Section: secNetns, Name: "Netns:bridge", Sig: "n:bridge(name [, opts]) -> Link",
-		Text: "A bridge, up. opts.stp (boolean), opts.group_fwd_mask (e.g. 8 to forward EAPOL)."},
+		Text: "A bridge, up. opts.stp (boolean), opts.group_fwd_mask (e.g. 8 to forward EAPOL), opts.up (false: created down; bring it up with Link:up after adding many ports, which is much faster for big bridges)."},
 	{Section: secNetns, Name: "Netns:link", Sig: "n:link(name) -> Link", Text: "An existing interface; raises if absent."},
 	{Section: secNetns, Name: "Netns:links", Sig: "n:links() -> {Link}", Text: "All interfaces."},
 	{Section: secNetns, Name: "Netns:addr", Sig: "n:addr(dev, cidr) -> Link",

@@ -65,7 +65,7 @@ func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
 		"keep": rt.nsKeep, "wait": rt.nsWait, "defer": rt.nsDefer,
 		"sleep": rt.nsSleep, "lab": rt.nsLab, "libfile": rt.nsLibfile, "clock": rt.nsClock,
 		"wgkey": rt.nsWgkey,
-		"after": rt.nsAfter, "every": rt.nsEvery,
+		"after": rt.nsAfter, "every": rt.nsEvery, "check_limits": rt.nsCheckLimits,
 		"capture": rt.nsCapture,
 	}
 	for name, fn := range rt.testFuncs() {

@@ -194,8 +194,11 @@ func (rt *Runtime) netnsBridge(L *lua.LState) int {
 	c, n := rt.method(L, "bridge", 2)
 	name := c.name(2, "name")
 	c.fn = fmt.Sprintf("%s:bridge(%q)", n.Name, name)
-	o := c.opts(3, "stp", "group_fwd_mask")
+	o := c.opts(3, "stp", "group_fwd_mask", "up")
 	var bo lab.BridgeOptions
+	if up, ok := o.boolean("up"); ok {
+		bo.Down = !up
+	}
 	if stp, ok := o.boolean("stp"); ok {
 		bo.STP = &stp
 	}

@@ -75,6 +75,18 @@ type Run struct {
 	tornDown []error
 }
 
+// luaOptions start the Lua state small and let it grow: the defaults
+// allocate the whole value stack (5120 slots) and call stack (256 frames)
+// up front, half of lua.NewState's time, which a short run never uses. The
+// limits are gopher-lua's defaults.
+var luaOptions = lua.Options{
+	IncludeGoStackTrace: true,
+	MinimizeStackMemory: true,
+	RegistrySize:        1024,
+	RegistryMaxSize:     lua.RegistrySize,
+	RegistryGrowStep:    256,
+}
+
 // StartRun starts lab o.Lab and a Lua state bound to it.
 func StartRun(o RunOptions) (*Run, error) {
 	if o.Log == nil {
@@ -94,7 +106,7 @@ func StartRun(o RunOptions) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{Lab: l, opts: o, log: o.Log}
-	r.L = lua.NewState(lua.Options{IncludeGoStackTrace: true})
+	r.L = lua.NewState(luaOptions)
 	r.RT = New(l)
 	r.RT.ScriptDir, r.RT.Out = o.ScriptDir, o.Out
 	r.RT.Open(r.L)

@@ -219,7 +219,10 @@ function topo.star(opts)
 	local leaf_if = opts.leaf_if or "eth0"
 
 	local hub = nsarg(opts.hub or (prefix .. "hub"))
-	local br = hub:bridge(opts.bridge or "br0")
+	-- Built down, up after the last port: a bridge that is up walks all its
+	-- ports for every new one and floods each leaf's IPv6 link-local
+	-- chatter to all of them (README, benchmark notes).
+	local br = hub:bridge(opts.bridge or "br0", {up = false})
 	local star = {hub = hub, bridge = br, subnet = subnet, leaves = {}, gateway = gw}
 	if gwaddr then
 		br:addr(gwaddr)
@@ -241,6 +244,7 @@ function topo.star(opts)
 		end
 		star.leaves[i] = rec
 	end
+	br:up()
 	return star
 end
 

@@ -40,7 +40,7 @@ const starExample = "../examples/star.lua"
 // starSizes are the N of BenchmarkStar. The ip script runs only at the
 // smaller sizes: at 1000 it would take minutes (7000 commands, each slower
 // as the star grows).
-var starSizes = []int{100, 500, 1000}
+var starSizes = []int{100, 500, 1000, 2000, 4096}
 
 const scriptMaxN = 500
 

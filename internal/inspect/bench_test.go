@@ -9,17 +9,21 @@ import (
 
 // BenchmarkAll200 inspects a hub namespace with 200 spokes, each joined to
 // it by a veth. Every peer must be resolved, both ways.
-func BenchmarkAll200(b *testing.B) {
+func BenchmarkAll200(b *testing.B) { benchAll(b, 200) }
+
+// BenchmarkAll1000: the same with 1000 spokes (target: well under a second).
+func BenchmarkAll1000(b *testing.B) { benchAll(b, 1000) }
+
+func benchAll(b *testing.B, spokes int) {
 	needRoot(b)
-	const spokes = 200
 	p := uniquePrefix(b)
 	hub := p + "hub"
 	names := make([]string, spokes)
 	adds, links, dels := []string{"netns add " + hub}, []string{}, []string{"netns del " + hub}
 	for i := range names {
-		names[i] = fmt.Sprintf("%s%03d", p, i)
+		names[i] = fmt.Sprintf("%s%04d", p, i)
 		adds = append(adds, "netns add "+names[i])
-		links = append(links, fmt.Sprintf("link add h%03d netns %s type veth peer name v0 netns %s", i, hub, names[i]))
+		links = append(links, fmt.Sprintf("link add h%04d netns %s type veth peer name v0 netns %s", i, hub, names[i]))
 		dels = append(dels, "netns del "+names[i])
 	}
 	b.Cleanup(func() {
@@ -58,7 +62,7 @@ func checkSpokes(b *testing.B, hub string, names []string) {
 		}
 	}
 	for i, n := range names {
-		hubEnd := fmt.Sprintf("h%03d", i)
+		hubEnd := fmt.Sprintf("h%04d", i)
 		if got := peers[hubEnd]; got != n+"/v0" {
 			b.Fatalf("peer of %s/%s: %q, want %s/v0", hub, hubEnd, got, n)
 		}

@@ -15,6 +15,11 @@ import (
 type BridgeOptions struct {
 	STP          *bool
 	GroupFwdMask *uint16
+	// Down creates the bridge down. A big star is built fastest with its
+	// bridge down: while it is up, every new port's enabling walks all
+	// ports and every leaf's IPv6 link-local chatter is flooded to all of
+	// them (README, benchmark notes). The builder brings it up at the end.
+	Down bool
 }
 
 // groupFwdRestricted are the link-local groups a bridge never forwards
@@ -28,7 +33,7 @@ func checkGroupFwdMask(mask uint16) error {
 	return nil
 }
 
-// Bridge creates a bridge, up: `ip link add NAME up type bridge`.
+// Bridge creates a bridge, up unless opts.Down: `ip link add NAME up type bridge`.
 func (n *Netns) Bridge(name string, opts BridgeOptions) (*Link, error) {
 	if err := ValidateIfName(name); err != nil {
 		return nil, err
@@ -43,7 +48,10 @@ func (n *Netns) Bridge(name string, opts BridgeOptions) (*Link, error) {
 		return nil, err
 	}
 	la := netlink.NewLinkAttrs()
-	la.Name, la.Flags = name, net.FlagUp
+	la.Name = name
+	if !opts.Down {
+		la.Flags = net.FlagUp
+	}
 	br := &netlink.Bridge{LinkAttrs: la, GroupFwdMask: opts.GroupFwdMask}
 	e, err := n.journalLink(name)
 	if err != nil {

@@ -47,7 +47,8 @@ type member struct {
 //     directly in the leaf (no move), the hub end up and already a bridge
 //     port;
 //   - in the leaf: lo up (ifindex 1), eth0 looked up, address added, eth0
-//     up.
+//     up;
+//   - the hub bridges are made down and brought up after the last leaf.
 //
 // On failure everything made so far is torn down.
 func DirectStar(prefix string, n int) (*Star, error) {
@@ -82,6 +83,17 @@ func (s *Star) build() error {
 	for i := 0; i < s.l.n; i++ {
 		if err := s.addLeaf(i); err != nil {
 			return err
+		}
+	}
+	return s.bridgesUp()
+}
+
+// bridgesUp brings the bridges up, last: see addBridge.
+func (s *Star) bridgesUp() error {
+	for k, idx := range s.bridges {
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: BridgeName(k), Index: idx}}
+		if err := s.hub.h.LinkSetUp(br); err != nil {
+			return fmt.Errorf("set %s up in %s: %w", br.Name, s.hub.name, err)
 		}
 	}
 	return nil
@@ -171,12 +183,19 @@ func (m *member) close() error {
 	return nil
 }
 
-// addBridge creates hub bridge k, up. br0 gets the hub's address; any other
+// addBridge creates hub bridge k, down. br0 gets the hub's address; any other
 // bridge is joined to br0 by a veth pair so the star is one segment.
+//
+// The bridges come up only after the last leaf (bridgesUp): while a bridge
+// is up, enslaving a port walks all its ports (br_stp_enable_port ->
+// br_port_state_selection, br_manage_promisc), and every new leaf's IPv6
+// link-local frames (DAD, MLD, router solicitation) are flooded to every
+// port, through bridge-netfilter where br_netfilter is loaded. That made
+// the build quadratic; with the bridges down it halves at 1000 leaves
+// (README, benchmark notes).
 func (s *Star) addBridge(k int) error {
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = BridgeName(k)
-	attrs.Flags = net.FlagUp
 	br := &netlink.Bridge{LinkAttrs: attrs}
 	if err := s.hub.h.LinkAdd(br); err != nil {
 		return fmt.Errorf("add bridge %s in %s: %w", attrs.Name, s.hub.name, err)
