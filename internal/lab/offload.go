@@ -35,23 +35,9 @@ func OffloadNames() []string {
 // SetOffload turns offloads on or off, as `ethtool -K NAME tx off`: with
 // tx checksum offload off, the kernel computes checksums itself, so that
 // a veth never hands a packet with a partial checksum to a DHCP client
-// that reads it from a raw socket and drops it. The ethtool ioctl goes
-// through a socket made inside the link's namespace.
+// that reads it from a raw socket and drops it.
 func (k *Link) SetOffload(want map[string]bool) error {
-	fd, err := k.NS.Fd()
-	if err != nil {
-		return err
-	}
-	err = nsfs.Do(fd, func() error {
-		e, err := ethtool.NewEthtool()
-		if err != nil {
-			return err
-		}
-		defer e.Close()
-		have, err := e.FeaturesWithState(k.Name)
-		if err != nil {
-			return err
-		}
+	err := k.withFeatures(func(e *ethtool.Ethtool, have map[string]ethtool.FeatureState) error {
 		change := map[string]bool{}
 		for key, on := range want {
 			feats, ok := offloadFeatures[key]
@@ -78,21 +64,8 @@ func (k *Link) SetOffload(want map[string]bool) error {
 // Offload reports the short-named offloads: on when any of its features
 // is active, as `ethtool -k` shows "tx-checksumming: on".
 func (k *Link) Offload() (map[string]bool, error) {
-	fd, err := k.NS.Fd()
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]bool{}
-	err = nsfs.Do(fd, func() error {
-		e, err := ethtool.NewEthtool()
-		if err != nil {
-			return err
-		}
-		defer e.Close()
-		have, err := e.FeaturesWithState(k.Name)
-		if err != nil {
-			return err
-		}
+	err := k.withFeatures(func(_ *ethtool.Ethtool, have map[string]ethtool.FeatureState) error {
 		for key, feats := range offloadFeatures {
 			for _, f := range feats {
 				out[key] = out[key] || have[f].Active
@@ -104,4 +77,26 @@ func (k *Link) Offload() (map[string]bool, error) {
 		return nil, fmt.Errorf("offload of %s in %s: %w", k.Name, k.NS.Name, err)
 	}
 	return out, nil
+}
+
+// withFeatures calls fn with an ethtool socket made inside the link's
+// namespace (the ioctl acts on the socket's namespace) and the link's
+// features.
+func (k *Link) withFeatures(fn func(*ethtool.Ethtool, map[string]ethtool.FeatureState) error) error {
+	fd, err := k.NS.Fd()
+	if err != nil {
+		return err
+	}
+	return nsfs.Do(fd, func() error {
+		e, err := ethtool.NewEthtool()
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		have, err := e.FeaturesWithState(k.Name)
+		if err != nil {
+			return err
+		}
+		return fn(e, have)
+	})
 }
