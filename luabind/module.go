@@ -66,6 +66,7 @@ func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
 		"sleep": rt.nsSleep, "lab": rt.nsLab, "libfile": rt.nsLibfile, "clock": rt.nsClock,
 		"wgkey": rt.nsWgkey,
 		"after": rt.nsAfter, "every": rt.nsEvery,
+		"rootless": nsRootless,
 	}
 	for name, fn := range rt.testFuncs() {
 		funcs[name] = fn
