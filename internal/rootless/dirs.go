@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/nslua/nslua/internal/sys"
 )
 
 // Dirs are one user's rootless state: Runtime for what a reboot may lose
@@ -175,11 +177,4 @@ func startTime(pid int) (string, error) {
 
 // Active says whether this process runs in a user namespace that does not
 // map the whole uid range, i.e. in a rootless lab.
-func Active() bool {
-	b, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(b))
-	return !(len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
-}
+func Active() bool { return sys.InUserNS() }
