@@ -15,10 +15,10 @@ import (
 // uid behind, nor anything on the host (cleanupPrefix; TestMain hashes /etc).
 func TestRootlessExamples(t *testing.T) {
 	u := newRootlessUser(t)
-	for _, ex := range []string{"router", "dhcp"} {
+	for _, ex := range [][]string{{"router"}, {"dhcp"}, {"access-port", "peap"}, {"access-port", "peap", "wrong"}} {
 		p := prefix(t)
 		cleanupPrefix(t, p)
-		out := u.mustRun(t, "--lab", p, ex+".lua")
+		out := u.mustRun(t, append([]string{"--lab", p, ex[0] + ".lua"}, ex[1:]...)...)
 		if !strings.Contains(out, "ok:") {
 			t.Errorf("%s as uid %d: no ok line:\n%s", ex, u.uid, out)
 		}
