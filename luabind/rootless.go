@@ -15,7 +15,7 @@ func nsRootless(L *lua.LState) int {
 }
 
 var rootlessDocs = []Doc{
-	{Section: secNs, Name: "ns.rootless", Sig: "ns.rootless() -> boolean",
+	{Section: secNs, Name: "ns.rootless", Sig: "ns.rootless() -> boolean", Extra: true,
 		Text: "True when the run is a rootless lab (a normal user's, or --rootless): it runs in its own user namespace where the user is root, " +
 			"ns.host() is that namespace's own network namespace, and no other uid is mapped (a daemon must not drop privileges to another user, e.g. dnsmasq needs user=root; nslua.dhcp does that)."},
 }
