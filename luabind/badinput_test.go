@@ -246,6 +246,7 @@ var badCalls = []badCall{
 
 	{"ns.lab", `ns.lab(1)`, "at most 0"},
 	{"ns.clock", `ns.clock(1)`, "at most 0"},
+	{"ns.rootless", `ns.rootless(1)`, "at most 0"},
 	{"ns.test", `ns.test()`, "argument #1 (name)"},
 	{"ns.test", `ns.test("x")`, "argument #2 (fn) must be a function"},
 	{"ns.test", `ns.test("a\nb", function() end)`, "one line"},

@@ -10,6 +10,7 @@ import (
 // a user namespace, where only root is mapped: daemons that drop privileges
 // to another user must be told to stay root.
 func nsRootless(L *lua.LState) int {
+	newCall(L, "ns.rootless", 0)
 	L.Push(lua.LBool(rootless.Active()))
 	return 1
 }
