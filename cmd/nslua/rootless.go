@@ -29,7 +29,7 @@ func rootlessRun(args []string) (code int, handled bool) {
 	if forced {
 		args = args[1:]
 	}
-	if !forced && (os.Geteuid() == 0 || rootless.Active()) {
+	if !forced && (os.Geteuid() == 0 || rootless.Active() || rootless.Unmapped()) {
 		return 0, false
 	}
 	if len(args) > 0 {

@@ -32,26 +32,31 @@ type Dirs struct {
 func UserDirs() (Dirs, error) {
 	uid := os.Getuid()
 	var d Dirs
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+		d.State = filepath.Join(x, "nslua")
+	} else if home, err := os.UserHomeDir(); err == nil {
+		d.State = filepath.Join(home, ".local", "state", "nslua")
+	} else {
+		return d, noDirs(uid, err)
+	}
+	if err := privateDir(d.State, uid); err != nil {
+		return d, noDirs(uid, err) // before anything is made in /tmp
+	}
 	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" && ownedDir(x, uid) {
 		d.Runtime = filepath.Join(x, "nslua")
 	} else {
 		d.Runtime = fmt.Sprintf("/tmp/nslua-%d", uid)
 	}
-	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
-		d.State = filepath.Join(x, "nslua")
-	} else {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return d, fmt.Errorf("rootless: no state directory: %v (set HOME or XDG_STATE_HOME)", err)
-		}
-		d.State = filepath.Join(home, ".local", "state", "nslua")
-	}
-	for _, dir := range []string{d.Runtime, d.State} {
-		if err := privateDir(dir, uid); err != nil {
-			return d, err
-		}
+	if err := privateDir(d.Runtime, uid); err != nil {
+		return d, noDirs(uid, err)
 	}
 	return d, nil
+}
+
+// noDirs says what a rootless run lacks, and the other way out.
+func noDirs(uid int, err error) error {
+	return fmt.Errorf("rootless: no state directory for uid %d: %v (set HOME or XDG_STATE_HOME to a directory of yours; "+
+		"otherwise nslua must run as root: it needs CAP_SYS_ADMIN and CAP_NET_ADMIN)", uid, strings.TrimPrefix(err.Error(), "rootless: "))
 }
 
 func ownedDir(path string, uid int) bool {
@@ -178,3 +183,11 @@ func startTime(pid int) (string, error) {
 // Active says whether this process runs in a user namespace that does not
 // map the whole uid range, i.e. in a rootless lab.
 func Active() bool { return sys.InUserNS() }
+
+// Unmapped says whether this process is in a user namespace that maps no
+// uid at all (a bare `unshare -U`): it can make no lab, not even a rootless
+// one, and file ownership it sees cannot be trusted.
+func Unmapped() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	return err == nil && len(strings.TrimSpace(string(b))) == 0
+}

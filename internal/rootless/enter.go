@@ -49,7 +49,8 @@ func Enter(d Dirs, key string, args []string) (int, error) {
 	err = cmd.Start()
 	pw.Close()
 	if err != nil {
-		return 1, fmt.Errorf("rootless: cannot make a user namespace: %v (is user.max_user_namespaces 0, or an AppArmor/SELinux rule in the way?)", err)
+		return 1, fmt.Errorf("rootless: cannot make a user namespace: %v (is user.max_user_namespaces 0, or an AppArmor/SELinux rule in the way? "+
+			"otherwise nslua must run as root: it needs CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
 	}
 	_ = d.writeHolder(key, cmd.Process.Pid)
 	kept := make(chan int, 1)

@@ -20,9 +20,13 @@ func NeedRoot(err error) error {
 	return fmt.Errorf("%w (nslua must run as root: it needs CAP_SYS_ADMIN and CAP_NET_ADMIN)", err)
 }
 
-// InUserNS says whether this process runs in a user namespace that does not
-// map the whole uid range: a rootless lab.
+// InUserNS says whether this process is root of a user namespace that does
+// not map the whole uid range: a rootless lab. (Unmapped, as after a bare
+// `unshare -U`, it is uid 65534 and no lab's.)
 func InUserNS() bool {
+	if os.Geteuid() != 0 {
+		return false
+	}
 	b, err := os.ReadFile("/proc/self/uid_map")
 	if err != nil {
 		return false
