@@ -56,7 +56,10 @@ func rootlessDispatch(d rootless.Dirs, args []string) int {
 		return rootlessLs(d, args[1:])
 	case "down":
 		return rootlessDown(d, args[1:])
-	case "exec", "inspect", "graph", "serve", "export", "shape":
+	case "serve":
+		fmt.Fprintln(os.Stderr, "nslua: serve: not available for a rootless lab yet: its listening socket would be in the lab's own network namespace, out of the browser's reach")
+		return 1
+	case "exec", "inspect", "graph", "export", "shape":
 		return rootlessJoin(d, args)
 	case "test":
 		return rootlessEnter(d, fmt.Sprintf("test-%d", os.Getpid()), args)
