@@ -256,6 +256,7 @@ var badCalls = []badCall{
 	{"ns.check_limits", `ns.check_limits(1)`, "argument #1 (options)"},
 	{"ns.check_limits", `ns.check_limits{namespaces = -1}`, "option namespaces"},
 	{"ns.check_limits", `ns.check_limits{cores = 2}`, "cores"},
+	{"ns.rootless", `ns.rootless(1)`, "at most 0"},
 	{"ns.test", `ns.test()`, "argument #1 (name)"},
 	{"ns.test", `ns.test("x")`, "argument #2 (fn) must be a function"},
 	{"ns.test", `ns.test("a\nb", function() end)`, "one line"},

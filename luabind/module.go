@@ -66,7 +66,7 @@ func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
 		"sleep": rt.nsSleep, "lab": rt.nsLab, "libfile": rt.nsLibfile, "clock": rt.nsClock,
 		"wgkey": rt.nsWgkey,
 		"after": rt.nsAfter, "every": rt.nsEvery, "check_limits": rt.nsCheckLimits,
-		"capture": rt.nsCapture,
+		"capture": rt.nsCapture, "rootless": nsRootless,
 	}
 	for name, fn := range rt.testFuncs() {
 		funcs[name] = fn

@@ -181,6 +181,11 @@ local function conflines(s, opts)
 		"log-facility=-", -- to stderr: the Proc's log
 		"log-dhcp",
 	}
+	if ns.rootless() then
+		-- only root is mapped in a rootless lab: dnsmasq cannot drop to nobody/dip
+		-- nor call setgroups; its debug mode keeps root and changes no ids
+		lines[#lines + 1] = "no-daemon"
+	end
 	if opts.router == false then
 		lines[#lines + 1] = "dhcp-option=option:router"
 	elseif opts.router ~= nil then

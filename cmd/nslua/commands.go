@@ -147,6 +147,10 @@ func cmdLs(args []string) error {
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
+	return printLs(labs, free, asJSON)
+}
+
+func printLs(labs []labSummary, free []string, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")

@@ -16,6 +16,7 @@ import (
 var version = "0.1.0-dev"
 
 const usage = `usage:
+  nslua --rootless ...                              any command in a user namespace (the default for a normal user)
   nslua [--keep] [--lab NAME] SCRIPT.lua [ARGS...]   run a lab script
   nslua [--keep] [--lab NAME] -e 'CODE'              run a chunk of Lua
   nslua [--keep] [--lab NAME] -i SCRIPT.lua [ARGS...] run it, then open the REPL
@@ -60,6 +61,17 @@ func main() {
 }
 
 func run(args []string) int {
+	if code, handled := rootlessRun(args); handled {
+		return code
+	}
+	if len(args) > 0 && args[0] == "--rootless" {
+		args = args[1:] // inside the namespaces already
+	}
+	return runPlain(args)
+}
+
+// runPlain runs a command line in this process, without the rootless step.
+func runPlain(args []string) int {
 	err := dispatch(args)
 	if err == nil {
 		return 0
@@ -119,7 +131,7 @@ func cmdVersion(args []string) error {
 	if err := parseNoArgs("version", args); err != nil {
 		return err
 	}
-	fmt.Printf("nslua %s\n%s\ngopher-lua %s (%s)\n", version, runtime.Version(), moduleVersion("github.com/yuin/gopher-lua"), lua.LuaVersion)
+	fmt.Printf("nslua %s\n%s\ngopher-lua %s (%s)\n%s\n", version, runtime.Version(), moduleVersion("github.com/yuin/gopher-lua"), lua.LuaVersion, modeLine())
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/nslua/nslua/internal/repl"
+	"github.com/nslua/nslua/internal/rootless"
 	"github.com/nslua/nslua/luabind"
 )
 
@@ -92,6 +93,9 @@ positional:
 
 func defaultLabName(o *runOpts) string {
 	switch {
+	case rootless.Key() != "":
+		return rootless.Key() // the outer process named it, with its own PID
+
 	case o.script != "":
 		return strings.TrimSuffix(filepath.Base(o.script), ".lua")
 	case o.hasCode:
@@ -146,7 +150,11 @@ func runLab(o *runOpts) error {
 	if err == nil && o.interactive && r.Stopped() == nil {
 		err = r.REPL(replConfig(r))
 	}
-	if code := r.Finish(err); code != 0 {
+	code := r.Finish(err)
+	if r.Lab.Kept() {
+		rootless.Keeping(code) // a rootless lab's namespaces stay with this process
+	}
+	if code != 0 {
 		return &exitError{code: code}
 	}
 	return nil
