@@ -218,6 +218,12 @@ func bindPrivate(p *Private) error {
 	shared := append(append([]string{}, runShared...), p.Share...)
 	fds := make([]int, 0, len(shared))
 	defer func() { closeAll(fds) }()
+	for _, s := range runShared {
+		// A run through the Go API, not the CLI, may not have made them yet.
+		if err := os.MkdirAll(s, 0o755); err != nil {
+			return fmt.Errorf("share %s: %w", s, err)
+		}
+	}
 	for _, s := range shared {
 		fd, err := unix.Open(s, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
