@@ -15,7 +15,7 @@
 // One reader for all links, reading in place, was measured against one
 // reader a link (each on its own thread, copying every packet out of the
 // ring at once into bounded slabs, the merger writing from those): with
-// 64 KiB GSO frames the copy made nslua use 2.5-3x the CPU of the four
+// 64 KiB GSO frames the copy made nslua use 2.5-2.8x the CPU of the four
 // tcpdumps, and it lost more, not fewer, packets than this design (README,
 // Benchmarks). The bytes are copied once only, by the write into the file
 // (directWriter).
