@@ -128,10 +128,14 @@ func benchCaptureOnce(b *testing.B, r benchRun) {
 		for _, d := range dumps {
 			ok = ok && strings.Contains(d.stderr.String(), "listening on")
 		}
-		return ok && strings.Contains(sh(b, "ip netns exec "+z+" ss -Hltn"), ":5201")
+		ports := sh(b, "ip netns exec "+z+" ss -Hltn")
+		return ok && strings.Contains(ports, ":5200") && strings.Contains(ports, ":5201")
 	})
 	b.ResetTimer()
-	sh(b, fmt.Sprintf("ip netns exec %[1]s iperf3 -c 10.73.0.2 -p 5200 -t 3 %[2]s >/dev/null & ip netns exec %[1]s iperf3 -c 10.73.1.2 -p 5201 -t 3 %[2]s >/dev/null; wait", a, r.iperf))
+	// Both clients must succeed: a run without traffic would pass unseen.
+	sh(b, fmt.Sprintf(`ip netns exec %[1]s iperf3 -c 10.73.0.2 -p 5200 -t 3 %[2]s >/dev/null & first=$!
+		ip netns exec %[1]s iperf3 -c 10.73.1.2 -p 5201 -t 3 %[2]s >/dev/null; second=$?
+		wait $first && [ $second = 0 ]`, a, r.iperf))
 	b.StopTimer()
 	for _, d := range append(dumps, capt) {
 		d.cmd.Process.Signal(syscall.SIGINT)
