@@ -39,7 +39,7 @@ func TestEveryFunctionIsDocumented(t *testing.T) {
 	}
 	for typ, methods := range map[string]map[string]lua.LGFunction{
 		typeNetns: rt.netnsMethods(), typeLink: rt.linkMethods(), typeProc: rt.procMethods(),
-		typeCapture: rt.captureMethods(),
+		typeCapture: rt.captureMethods(), typeTimer: timerMethods(),
 	} {
 		for name := range methods {
 			exposed[typ+":"+name] = true
