@@ -6,7 +6,10 @@ import (
 	"io/fs"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nslua/nslua/internal/journal"
+	"github.com/nslua/nslua/internal/nsfs"
 )
 
 // pinWorkers is how many pins are removed at once. Removing one is mostly
@@ -26,9 +29,23 @@ func isPin(e *journal.Entry) bool {
 // one) with a few workers, marking each gone in j (nil: none) as soon as it
 // is. What comes before and after the run waits for all of it, so the
 // order of everything else is kept.
+//
+// Each namespace is held open until the whole run is unpinned, as a run's
+// own teardown holds its namespaces: a namespace whose last reference goes
+// is destroyed by the kernel in the background, and that work (deleting
+// its links under the RTNL lock) asks for expedited RCU grace periods one
+// after the other, which every unmount here then queues behind. With them
+// held, `nslua down` of a killed 4096-leaf star took 3x less time; the
+// kernel frees them all once the fds are closed at the end.
 func (u *undoer) undoPins(batch []*journal.Entry, j *journal.Journal) {
 	var mu sync.Mutex
 	log := &lockedWriter{mu: &mu, w: u.log}
+	var held []int
+	defer func() {
+		for _, fd := range held {
+			unix.Close(fd)
+		}
+	}()
 	next := make(chan *journal.Entry)
 	var wg sync.WaitGroup
 	for slot := range min(len(batch), pinWorkers) {
@@ -37,9 +54,13 @@ func (u *undoer) undoPins(batch []*journal.Entry, j *journal.Journal) {
 			defer wg.Done()
 			for e := range next {
 				w := &undoer{log: log, verbose: u.verbose, kind: e.Kind, slot: slot}
+				fd := holdNetns(e)
 				w.undoPin(e, j)
 				mu.Lock()
 				u.merge(w)
+				if fd >= 0 {
+					held = append(held, fd)
+				}
 				mu.Unlock()
 			}
 		}()
@@ -64,6 +85,16 @@ func (u *undoer) undoPin(e *journal.Entry, j *journal.Journal) {
 	if j != nil {
 		j.Gone(e)
 	}
+}
+
+// holdNetns opens the namespace pinned for e, -1 when it cannot (gone,
+// not a namespace, out of file descriptors: then it is only not held).
+func holdNetns(e *journal.Entry) int {
+	fd, err := unix.Open(nsfs.PinPath(e.Name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	return fd
 }
 
 // merge adds what w counted and met to u.
