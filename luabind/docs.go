@@ -28,7 +28,8 @@ const (
 	secProc  = "Proc methods"
 )
 
-// Docs is the API reference.
+// Docs is the API reference of the module; allDocs adds the built-in
+// libraries' entries.
 var Docs = []Doc{
 	{Section: secNs, Name: "ns.add", Sig: "ns.add(name [, opts]) -> Netns",
 		Text: "Create a network namespace and pin it at /run/netns/NAME exactly as `ip netns add` does (visible to `ip netns list`, usable by `ip netns exec`); lo is up. " +
@@ -129,9 +130,10 @@ var Docs = []Doc{
 }
 
 func docByName(name string) *Doc {
-	for i := range Docs {
-		if strings.EqualFold(Docs[i].Name, name) {
-			return &Docs[i]
+	all := allDocs()
+	for i := range all {
+		if strings.EqualFold(all[i].Name, name) {
+			return &all[i]
 		}
 	}
 	return nil
@@ -220,19 +222,20 @@ func writeOne(out io.Writer, name string) {
 	fmt.Fprintf(out, "%s\n\n%s\n", d.Sig, wrap(d.Text, 78))
 }
 
-// grouped is Docs with the entries of each section together, sections in
+// grouped is allDocs with the entries of each section together, sections in
 // the order they first appear: entries added by topic files (docs_*.go)
 // join their section wherever they were appended.
 func grouped() []Doc {
 	var order []string
 	by := map[string][]Doc{}
-	for _, d := range Docs {
+	all := allDocs()
+	for _, d := range all {
 		if _, seen := by[d.Section]; !seen {
 			order = append(order, d.Section)
 		}
 		by[d.Section] = append(by[d.Section], d)
 	}
-	out := make([]Doc, 0, len(Docs))
+	out := make([]Doc, 0, len(all))
 	for _, s := range order {
 		out = append(out, by[s]...)
 	}

@@ -2,20 +2,31 @@ package luabind
 
 import (
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/nslua/nslua/scripts"
 )
 
-// The built-in libraries' entries come from the header comments of
-// scripts/*.lua (scripts.Entries), so the reference sits next to the code
-// and a user of the binary gets it from help() and docs/API.md.
-func init() {
+// libDocs are the built-in libraries' entries, read from the header
+// comments of scripts/*.lua (scripts.Entries), so the reference sits next
+// to the code and a user of the binary gets it from help() and docs/API.md.
+// They are read on first use, not at start: parsing every script's header
+// was a third of the package initialisation of each run, help() or not.
+var libDocs = sync.OnceValue(func() []Doc {
+	var out []Doc
 	for _, e := range scripts.Entries() {
-		Docs = append(Docs, Doc{Section: "Library " + e.Module + " (`require(\"" + e.Module + "\")`)",
+		out = append(out, Doc{Section: "Library " + e.Module + " (`require(\"" + e.Module + "\")`)",
 			Name: e.Name, Sig: e.Sig, Text: e.Text, Lib: e.Module, Extra: true})
 	}
+	return out
+})
+
+// allDocs is the whole reference: Docs, then the libraries' entries.
+func allDocs() []Doc {
+	lib := libDocs()
+	return append(append(make([]Doc, 0, len(Docs)+len(lib)), Docs...), lib...)
 }
 
 // libName finds a function of a loaded built-in library by identity: the

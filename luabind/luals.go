@@ -22,7 +22,7 @@ func WriteLuaLS(w io.Writer) error {
 		writeClass(&b, class)
 	}
 	b.WriteString("---The nslua module: namespaces and the lab.\n---@class ns\nns = {}\n\n")
-	for _, d := range Docs {
+	for _, d := range allDocs() {
 		if strings.HasSuffix(d.Name, " fields") {
 			continue
 		}

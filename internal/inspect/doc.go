@@ -26,9 +26,9 @@
 //     `ip -6 route` list, including the kernel's fe80::/64 route per
 //     IPv6-enabled link: they are few and they are real (multicast routes
 //     live in the local table and are not shown).
-//   - Sysctls: /proc/sys/net resolves against the opening thread's
-//     namespace, so the files are read on the same thread that opens the
-//     netlink socket.
+//   - Sysctls (the forwarding switches): read with RTM_GETNETCONF on a
+//     socket made on the thread inside the namespace, not from
+//     /proc/sys/net, whose lookups cost O(namespaces on the machine) each.
 //   - Processes: one pass over /proc per call, matching the inode of each
 //     /proc/PID/ns/net.
 //   - veth peers: a veth reports its peer as (IFLA_LINK_NETNSID, IFLA_LINK),

@@ -15,11 +15,9 @@ import (
 	"github.com/nslua/nslua/internal/sys"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
-
-// sysctlKeys are the forwarding switches a lab usually cares about.
-var sysctlKeys = []string{"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"}
 
 // snapshot is one namespace held open for the length of an inspection: the
 // fd keeps it alive and identifies it to RTM_GETNSID, the handle talks to
@@ -93,8 +91,8 @@ func newSnapshot(fd int, inode uint64, path, label string, withSysctl bool) (*sn
 }
 
 // enter does, on a throw-away thread inside the namespace, the two things
-// that depend on the calling thread's namespace: making the netlink socket
-// and opening /proc/sys/net files.
+// that depend on the calling thread's namespace: making the netlink sockets
+// and reading the forwarding switches.
 func (s *snapshot) enter(withSysctl bool) error {
 	return nsfs.Do(s.fd, func() error {
 		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
@@ -113,17 +111,15 @@ func (s *snapshot) enter(withSysctl bool) error {
 	})
 }
 
-// readSysctls must run on a thread inside the namespace. A key whose file
-// is missing (IPv6 disabled, say) is left out rather than invented.
+// readSysctls must run on a thread inside the namespace: the netconf
+// request goes over a route socket made there (see netconf_linux.go).
 func readSysctls() map[string]string {
-	m := make(map[string]string, len(sysctlKeys))
-	for _, key := range sysctlKeys {
-		b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(key, ".", "/"))
-		if err == nil {
-			m[key] = strings.TrimSpace(string(b))
-		}
+	sock, err := nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_ROUTE)
+	if err != nil {
+		return map[string]string{}
 	}
-	return m
+	defer sock.Close()
+	return readForwarding(&nl.SocketHandle{Socket: sock})
 }
 
 func (s *snapshot) close() {

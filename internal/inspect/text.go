@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,16 +25,22 @@ func WriteJSON(w io.Writer, infos []*Info) error {
 // WriteText writes a compact view in the spirit of `ip -br addr`: a header
 // per namespace, one aligned row per link, then routes, sysctls, processes
 // and /etc/netns entries, one per row. Namespaces are separated by a blank
-// line.
+// line. The output is buffered: the tab writer passes on each block of
+// rows as it ends, and a write(2) per block was a tenth of the CPU of
+// inspecting 1000 namespaces.
 func WriteText(w io.Writer, infos []*Info) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	for i, info := range infos {
 		if i > 0 {
 			fmt.Fprintln(tw)
 		}
 		writeInfo(tw, info)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 func writeInfo(w io.Writer, info *Info) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -28,6 +29,10 @@ import (
 // PrivateDirName is the directory, in a lab's state, of its namespaces'
 // private state.
 const PrivateDirName = "ns"
+
+// PrivateTrashName is the directory, in a lab's state, where private
+// directories are moved to be removed (see nsexec.Remove).
+const PrivateTrashName = "gone"
 
 func (l *Lab) privateFor(name string, opts AddOptions) (*nsexec.Private, error) {
 	if opts.NoPrivate {
@@ -160,7 +165,12 @@ func (u *undoer) removePrivate(e *journal.Entry) error {
 		u.did("left %s: not a private state directory of a lab", dir)
 		return nil
 	}
-	if err := nsexec.Remove(dir); err != nil {
+	// The trash is the lab's own (removed with its directory), beside ns/,
+	// so no namespace's name can clash with it; one per worker of
+	// undoPins, as removing a directory holds its parent's lock while it
+	// waits for the disk.
+	trash := filepath.Join(filepath.Dir(filepath.Dir(dir)), PrivateTrashName, strconv.Itoa(u.slot))
+	if err := nsexec.Remove(dir, trash); err != nil {
 		return err
 	}
 	return nil

@@ -25,6 +25,7 @@ type undoer struct {
 	errs    []error
 	kind    journal.Kind         // the kind of entry being undone, for counting
 	counts  map[journal.Kind]int // things removed, by kind
+	slot    int                  // the worker of undoPins running this one
 }
 
 // did reports a step. "removed ..." and "stopped/killed pid ..." are
@@ -74,7 +75,17 @@ func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
 			}
 		}
 	}
-	for _, e := range entries {
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		if isPin(e) {
+			end := i + 1
+			for end < len(entries) && isPin(entries[end]) {
+				end++
+			}
+			u.undoPins(entries[i:end], j)
+			i = end - 1
+			continue
+		}
 		var err error
 		u.kind = e.Kind
 		switch e.Kind {
@@ -90,11 +101,6 @@ func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
 			err = u.removeEtcFile(e)
 		case journal.KindEtcDir:
 			u.removeEtcDir(e)
-		case journal.KindNetns, journal.KindPin:
-			err = u.unpin(e)
-			if e.Private != "" {
-				err = errors.Join(err, u.removePrivate(e))
-			}
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			u.fail(err)

@@ -121,8 +121,14 @@ func layout(dir string, share []string, nsIno uint64) error {
 }
 
 // Remove unmounts and removes dir. The overlay's lower layer, the host's
-// /var/lib, is never written: only what is under dir goes.
-func Remove(dir string) error {
+// /var/lib, is never written: only what is under dir goes. Under the lock
+// dir is unmounted and moved into trash (a directory on the same file
+// system, made with its parents if missing; "" for none), and removed from there after
+// the lock is released: removing a directory can wait for the disk (an
+// ext4 mounted with discard trims the freed block synchronously, about a
+// millisecond), and the lock is shared by every namespace of the lab.
+// What a crash leaves in trash is for its owner to remove.
+func Remove(dir, trash string) error {
 	unlock, err := lockParent(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -130,19 +136,43 @@ func Remove(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	for i := 0; i < 4 && mounted(dir); i++ {
 		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+			unlock()
 			return fmt.Errorf("unmount %s: %w", dir, err)
 		}
 	}
 	if mounted(dir) {
+		unlock()
 		return fmt.Errorf("remove %s: still mounted", dir)
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("remove %s: %w", dir, err)
+	gone := dir
+	if moved, ok := moveToTrash(dir, trash); ok {
+		unlock()
+		gone = moved
+	} else {
+		defer unlock()
+	}
+	if err := os.RemoveAll(gone); err != nil {
+		return fmt.Errorf("remove %s: %w", gone, err)
 	}
 	return nil
+}
+
+// moveToTrash renames dir into trash, under its own name; false (and dir
+// left where it is) when there is no trash or the rename fails.
+func moveToTrash(dir, trash string) (string, bool) {
+	if trash == "" {
+		return "", false
+	}
+	if err := os.MkdirAll(trash, 0o700); err != nil {
+		return "", false
+	}
+	moved := filepath.Join(trash, filepath.Base(dir))
+	if err := os.Rename(dir, moved); err != nil {
+		return "", false
+	}
+	return moved, true
 }
 
 // mounted: dir is a mount point (its device differs from its parent's).

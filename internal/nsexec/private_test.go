@@ -1,6 +1,8 @@
 package nsexec
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,5 +49,44 @@ func TestCheckShare(t *testing.T) {
 		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
 			t.Errorf("CheckShare(%q) = %v, want an error with %q", path, err, want)
 		}
+	}
+}
+
+// Remove takes the directory away through the trash (made with its
+// parents), in place without one, and in place when the trash already
+// holds a directory of that name that is not empty.
+func TestRemoveThroughTrash(t *testing.T) {
+	base := t.TempDir()
+	mk := func(path string) {
+		if err := os.MkdirAll(filepath.Join(path, "run"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(path, "run", "x.pid"), []byte("1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone := func(path string) bool { _, err := os.Lstat(path); return os.IsNotExist(err) }
+	trash := filepath.Join(base, "gone", "3")
+	for _, c := range []struct {
+		name, trash string
+		stale       bool
+	}{{"a", trash, false}, {"b", "", false}, {"c", trash, true}} {
+		dir := filepath.Join(base, "ns", c.name)
+		mk(dir)
+		if c.stale {
+			mk(filepath.Join(c.trash, c.name))
+		}
+		if err := Remove(dir, c.trash); err != nil {
+			t.Fatalf("Remove(%s, %q): %v", dir, c.trash, err)
+		}
+		if !gone(dir) {
+			t.Errorf("Remove(%s, %q) left it", dir, c.trash)
+		}
+		if c.trash != "" && !c.stale && !gone(filepath.Join(c.trash, c.name)) {
+			t.Errorf("Remove(%s) left it in the trash", dir)
+		}
+	}
+	if gone(trash) {
+		t.Errorf("the trash %s was not made", trash)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"io"
+	"sync"
 
 	"github.com/nslua/nslua/internal/inspect"
 )
@@ -18,9 +19,14 @@ var (
 	pageCSS string
 	//go:embed assets/page.js
 	pageJS string
-
-	pageTmpl = template.Must(template.New("page").Parse(pageHTML))
 )
+
+// pageTmpl is parsed on first use: every nslua command links this package,
+// and parsing the page at start cost each of them (a run, `nslua exec`)
+// about a millisecond.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(pageHTML))
+})
 
 // pageData is what the page's script reads from #nslua-data; an event of
 // the live page carries the same fields plus the picture.
@@ -46,7 +52,7 @@ func writePage(w io.Writer, title string, data pageData, svg []byte) error {
 	if err != nil {
 		return err
 	}
-	return pageTmpl.Execute(w, map[string]any{
+	return pageTmpl().Execute(w, map[string]any{
 		"Title":  title,
 		"Status": data.Status,
 		"CSS":    template.CSS(pageCSS),
