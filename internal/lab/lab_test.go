@@ -5,10 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nslua/nslua/internal/journal"
 	"github.com/nslua/nslua/internal/nsfs"
@@ -163,4 +166,63 @@ func TestDownUndoesACrashedRun(t *testing.T) {
 	if err := Down(p, io.Discard, false); !errors.Is(err, ErrNoLab) {
 		t.Errorf("Down twice: %v, want ErrNoLab (harmless, and a typo is noticed)", err)
 	}
+}
+
+// A crashed lab's namespace that someone else deleted may see its inode
+// number reused by another namespace; down must not take that one's
+// processes for the lab's.
+func TestDownSparesANamespaceThatReusedAnInode(t *testing.T) {
+	l, p := setUpLab(t)
+	foreign := p + "f"
+	if _, err := nsfs.Add(foreign, nsfs.AddHooks{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nsfs.Unpin(foreign) })
+	sleeper := exec.Command("ip", "netns", "exec", foreign, "sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- sleeper.Wait() }()
+	t.Cleanup(func() { sleeper.Process.Kill(); <-exited })
+	ino, err := nsfs.Inode(nsfs.PinPath(foreign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitInNetns(t, sleeper.Process.Pid, ino)
+	// The journal of a lab whose namespace p+"gone" was deleted behind its
+	// back, and whose inode number the kernel then gave to foreign.
+	e, err := l.j.Add(journal.Entry{Kind: journal.KindNetns, Name: p + "gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Inode = ino
+	if err := l.j.Done(e); err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	l.closed = true // the process "died"
+	l.mu.Unlock()
+	l.j.Close(false)
+	var out strings.Builder
+	if err := Down(p, &out, true); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		t.Fatalf("down ended a process of another namespace that has the lab's old inode number (%v); it said:\n%s", err, out.String())
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// waitInNetns waits until pid has entered the namespace of inode ino.
+func waitInNetns(t *testing.T, pid int, ino uint64) {
+	want := fmt.Sprintf("net:[%d]", ino)
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if got, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid)); got == want {
+			return
+		}
+	}
+	t.Fatalf("process %d never entered %s", pid, want)
 }

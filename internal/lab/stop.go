@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nslua/nslua/internal/journal"
+	"github.com/nslua/nslua/internal/nsfs"
 	"github.com/nslua/nslua/internal/sys"
 )
 
@@ -28,7 +29,7 @@ func (u *undoer) stopProcesses(entries []*journal.Entry) {
 		case e.Kind == journal.KindProc && e.PID > 0 && !seen[e.PID]:
 			seen[e.PID] = true
 			victims = append(victims, victim{e.PID, e.Start, true, e.Cmd})
-		case e.Kind == journal.KindNetns && e.Inode != 0:
+		case e.Kind == journal.KindNetns && e.Inode != 0 && pinHolds(e):
 			owned[e.Inode] = e.Name
 		}
 	}
@@ -59,6 +60,17 @@ func (u *undoer) stopProcesses(entries []*journal.Entry) {
 		}
 	}
 	u.terminate(victims)
+}
+
+// pinHolds reports whether e's pin still holds the namespace the lab made.
+// The kernel reuses a freed namespace's inode number: after a crash, a
+// namespace someone else deleted may share its number with a container's,
+// whose processes are not the lab's. (The run's own processes are found by
+// their marker and cgroup even where the pin is gone.)
+func pinHolds(e *journal.Entry) bool {
+	path := nsfs.PinPath(e.Name)
+	ino, err := nsfs.Inode(path)
+	return err == nil && ino == e.Inode && nsfs.IsPinned(path)
 }
 
 // marker is the NSLUA_RUN value of a journaled run that started processes
