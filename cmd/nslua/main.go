@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/nslua/nslua/luabind"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -41,6 +43,7 @@ const usage = `usage:
   nslua ls [--json]                                 labs that are up, and pinned namespaces
   nslua down [-v] LAB... | --all                   remove kept or crashed labs
   nslua shape NS LINK [key=value...] | off          shape a link (rate=10mbit delay=20ms loss=1%...)
+  nslua agent LAB                                   a host's part of a multi-host lab, driven over stdin/stdout (ssh)
   nslua version
 `
 
@@ -57,6 +60,7 @@ func usageErr(format string, args ...any) error {
 }
 
 func main() {
+	luabind.Version = version
 	os.Exit(run(os.Args[1:]))
 }
 
@@ -111,6 +115,8 @@ func dispatch(args []string) error {
 			return cmdTest(args[1:])
 		case "down":
 			return cmdDown(args[1:])
+		case "agent":
+			return cmdAgent(args[1:])
 		case "shape":
 			return cmdShape(args[1:])
 		case "version", "--version":
