@@ -11,6 +11,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/nslua/nslua/internal/lab"
 	"github.com/nslua/nslua/internal/remote"
 	"github.com/nslua/nslua/internal/repl"
 )
@@ -186,6 +187,14 @@ func (a *agent) object(ud *lua.LUserData) (remote.Value, error) {
 	v := remote.Value{T: "h", H: id, Type: typeName(ud), Label: typeName(ud)}
 	if s, ok := ud.Value.(fmt.Stringer); ok {
 		v.Label = s.String()
+	}
+	switch o := ud.Value.(type) {
+	case *lab.Netns:
+		v.Name = o.Name
+	case *lab.Link:
+		v.Name = o.Name
+	default:
+		v.Name = v.Label
 	}
 	if mt, ok := ud.Metatable.(*lua.LTable); ok {
 		if f, ok := mt.RawGetString("__fields").(*lua.LTable); ok {

@@ -172,6 +172,9 @@ func (rt *Runtime) netnsEtc(L *lua.LState) int {
 
 func (rt *Runtime) netnsVeth(L *lua.LState) int {
 	c, n := rt.method(L, "veth", 4)
+	if proxyOf(L.Get(3)) != nil {
+		return rt.crossVeth(L, n.Name+":veth")
+	}
 	name := c.name(2, "name")
 	peer := rt.netnsValue(c, L.Get(3), "argument #2 (peer_ns)")
 	peerName := c.name(4, "peer_name")

@@ -20,6 +20,7 @@ var version = "0.1.0-dev"
 const usage = `usage:
   nslua --rootless ...                              any command in a user namespace (the default for a normal user)
   nslua [--keep] [--lab NAME] SCRIPT.lua [ARGS...]   run a lab script
+        [--ssh-config PATH] [--hosts FILE]             (its other hosts: see ns.hosts)
   nslua [--keep] [--lab NAME] -e 'CODE'              run a chunk of Lua
   nslua [--keep] [--lab NAME] -i SCRIPT.lua [ARGS...] run it, then open the REPL
   nslua                                             the REPL

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -40,9 +41,9 @@ func (c *Client) read() {
 		m, err := c.conn.Recv()
 		if err != nil {
 			if err == io.EOF {
-				err = fmt.Errorf("the agent on host %s ended", c.Name)
+				err = errors.New("the connection to its agent is lost")
 			} else {
-				err = fmt.Errorf("host %s: %w", c.Name, err)
+				err = fmt.Errorf("the connection to its agent is lost: %w", err)
 			}
 			c.dead = err
 			return
@@ -81,7 +82,7 @@ func (c *Client) Request(ctx context.Context, m *Msg) (*Msg, error) {
 	c.nextID++
 	m.ID = c.nextID
 	if err := c.conn.Send(m); err != nil {
-		return nil, fmt.Errorf("host %s: send: %w", c.Name, err)
+		return nil, fmt.Errorf("send: %w", err)
 	}
 	for {
 		select {

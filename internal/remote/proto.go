@@ -62,6 +62,7 @@ type Value struct {
 	H       int      `json:"h,omitempty"`       // h: the handle's number on its host
 	Type    string   `json:"type,omitempty"`    // h: the object's type (Netns, Link, Proc)
 	Label   string   `json:"label,omitempty"`   // h: tostring of the object
+	Name    string   `json:"name,omitempty"`    // h: its name (a Netns's, a Link's)
 	Fields  []string `json:"fields,omitempty"`  // h: its fields, read with OpGet
 	Methods []string `json:"methods,omitempty"` // h: its methods, called with OpCall
 }

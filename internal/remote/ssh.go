@@ -246,3 +246,12 @@ func relay(r io.Reader, log io.Writer, name string, t *lineTail, done chan struc
 		fmt.Fprintf(log, "[%s] %s\n", name, sc.Text())
 	}
 }
+
+// Output runs cmd on t over ssh and returns what it wrote (stdout and
+// stderr together) and how it ended.
+func Output(ctx context.Context, t Target, cmd string) (string, error) {
+	c := exec.CommandContext(ctx, "ssh", t.SSHArgs(cmd)...)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := c.CombinedOutput()
+	return string(out), err
+}
