@@ -126,6 +126,8 @@ func (hs *hostSet) index(L *lua.LState) int {
 	switch {
 	case p == nil || !ok:
 		L.Push(lua.LNil)
+	case key == "host" && p.typ == typeNetns: // the one field that differs from the real object's
+		L.Push(lua.LString(p.host))
 	case p.methods[string(key)]:
 		L.Push(hs.method(L, string(key)))
 	case p.fields[string(key)]:

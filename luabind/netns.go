@@ -16,6 +16,7 @@ var netnsFields = map[string]fieldFn{
 	"name":  func(rt *Runtime, L *lua.LState, v any) lua.LValue { return lua.LString(v.(*lab.Netns).Name) },
 	"path":  func(rt *Runtime, L *lua.LState, v any) lua.LValue { return lua.LString(v.(*lab.Netns).Path) },
 	"inode": func(rt *Runtime, L *lua.LState, v any) lua.LValue { return lua.LNumber(v.(*lab.Netns).Inode) },
+	"host":  func(rt *Runtime, L *lua.LState, v any) lua.LValue { return lua.LString(LocalHost) },
 }
 
 func (rt *Runtime) netnsMethods() map[string]lua.LGFunction {

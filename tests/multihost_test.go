@@ -1,0 +1,186 @@
+package tests
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nslua/nslua/tests/simhost"
+)
+
+// multiHost starts n simulated hosts for a test named with p and checks,
+// at the end, that none of them holds anything of a lab any more.
+func multiHost(t *testing.T, p string, n int) *simhost.Sim {
+	s := simhost.Start(t, p, n)
+	t.Cleanup(func() {
+		for _, h := range s.Hosts {
+			if left := s.Leftovers(h); len(left) > 0 {
+				t.Errorf("left on %s: %s", h.Alias, strings.Join(left, ", "))
+			}
+		}
+	})
+	return s
+}
+
+// runHosts runs the binary with the Sim's ssh config.
+func runHosts(t *testing.T, s *simhost.Sim, args ...string) (string, string, int) {
+	t.Helper()
+	return run(t, "", append([]string{"--ssh-config", s.SSHConfig}, args...)...)
+}
+
+func TestMultiHostRouter(t *testing.T) {
+	p := mhPrefix(t)
+	s := multiHost(t, p, 3)
+	stdout, stderr, code := runHosts(t, s, "--lab", p, "testdata/multihost_router.lua", p)
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"kind\tvxlan\tmtu\t1450\tpeer\tLink(left0 in " + p + "r",
+		"function\ttestdata/multihost_router.lua:16: " + p + "l:exec: a function cannot be passed to a namespace on host h1"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+}
+
+func TestMultiHostDHCP(t *testing.T) {
+	p := mhPrefix(t)
+	s := multiHost(t, p, 3)
+	stdout, stderr, code := runHosts(t, s, "--lab", p, "testdata/multihost_dhcp.lua", p)
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if n := strings.Count(stdout, "\t10.5.0.1\n"); n != 2 || !strings.Contains(stdout, "leases\t2\n") {
+		t.Errorf("want two leases with router 10.5.0.1, and the server's two: %s", stdout)
+	}
+}
+
+// controller is a run of the binary in the background.
+type controller struct {
+	cmd            *exec.Cmd
+	stdin          io.WriteCloser
+	stdout, stderr strings.Builder // stdout: what came after "built"
+	read           chan struct{}   // closed when stdout has ended
+}
+
+// wait waits for the run's end and its output.
+func (c *controller) wait() error {
+	err := c.cmd.Wait()
+	<-c.read
+	return err
+}
+
+// startHosts starts the binary with the Sim's ssh config, its stdin a
+// pipe, and waits for the line "built" on its stdout.
+func startHosts(t *testing.T, s *simhost.Sim, args ...string) *controller {
+	t.Helper()
+	c := &controller{cmd: exec.Command(nslua, append([]string{"--ssh-config", s.SSHConfig}, args...)...), read: make(chan struct{})}
+	c.stdin, _ = c.cmd.StdinPipe()
+	stdout, _ := c.cmd.StdoutPipe()
+	c.cmd.Stderr = &c.stderr
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.cmd.Process.Kill(); c.wait() })
+	sc := bufio.NewScanner(stdout)
+	built := false
+	for !built && sc.Scan() {
+		built = sc.Text() == "built"
+	}
+	go func() {
+		defer close(c.read)
+		for sc.Scan() {
+			c.stdout.WriteString(sc.Text() + "\n")
+		}
+	}()
+	if !built {
+		c.wait()
+		t.Fatalf("the lab did not build: %s", c.stderr.String())
+	}
+	return c
+}
+
+// sshOf is the PID of the controller's ssh to host alias for lab p.
+func sshOf(t *testing.T, p, alias string) int {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		args := strings.Split(string(cmd), "\x00")
+		if err != nil || len(args) < 4 || filepath.Base(args[0]) != "ssh" {
+			continue
+		}
+		joined := strings.Join(args, " ")
+		if strings.Contains(joined, " "+alias+" ") && strings.HasSuffix(strings.TrimSpace(joined), "agent '"+p+"'") {
+			pid, _ := strconv.Atoi(e.Name())
+			return pid
+		}
+	}
+	t.Fatalf("no ssh to %s for lab %s", alias, p)
+	return 0
+}
+
+// A controller killed with -9 during its run: the agents see their
+// stdin close and tear down; `nslua down LAB` then finds what is left,
+// here and on each host, from the journals; nothing remains anywhere.
+func TestMultiHostKill9ThenDown(t *testing.T) {
+	p := mhPrefix(t)
+	s := multiHost(t, p, 2)
+	c := startHosts(t, s, "--lab", p, "testdata/multihost_crash.lua", p, "wait")
+	ssh1 := sshOf(t, p, "h1")
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	c.wait()
+	stdout, stderr, code := run(t, "", "down", p)
+	if code != 0 {
+		t.Fatalf("nslua down %s: exit %d: %s%s", p, code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "other hosts' parts") {
+		t.Errorf("down did not undo the hosts' parts: %s", stdout)
+	}
+	if syscall.Kill(ssh1, 0) == nil {
+		t.Errorf("the killed controller's ssh to h1 (pid %d) is still there", ssh1)
+	}
+	t.Logf("down:\n%s%s", stdout, stderr)
+}
+
+// One host's connection killed: its agent tears its part down, the
+// controller's next call there is a Lua error, the other host goes on,
+// and the end reports the lost host.
+func TestMultiHostLostConnection(t *testing.T) {
+	p := mhPrefix(t)
+	s := multiHost(t, p, 2)
+	c := startHosts(t, s, "--lab", p, "testdata/multihost_crash.lua", p)
+	syscall.Kill(sshOf(t, p, "h2"), syscall.SIGKILL)
+	var left []string
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if left = s.Leftovers(s.Hosts[1]); len(left) == 0 {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("h2 still holds, after its connection was killed: %v", left)
+	}
+	c.stdin.Write([]byte("go on\n"))
+	err := c.wait()
+	t.Logf("stdout:\n%s\nstderr:\n%s", c.stdout.String(), c.stderr.String())
+	if err != nil {
+		t.Errorf("the controller: %v", err)
+	}
+	for _, want := range []string{"h2 call\tfalse\ttestdata/multihost_crash.lua:27: host h2: the connection to its agent is lost", "h1 still\tup"} {
+		if !strings.Contains(c.stdout.String(), want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	if want := "nslua: teardown: host h2: the connection was lost"; !strings.Contains(c.stderr.String(), want) {
+		t.Errorf("stderr lacks %q", want)
+	}
+}
