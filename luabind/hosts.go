@@ -26,13 +26,6 @@ const dialTimeout = 2 * time.Minute
 // closeTimeout bounds waiting for an agent's report at the end.
 const closeTimeout = 5 * time.Minute
 
-// hostRecord is how the journal says to reach a host again (`nslua down`).
-type hostRecord struct {
-	SSH    string `json:"ssh"`
-	Config string `json:"config,omitempty"`
-	Bin    string `json:"bin"`
-}
-
 // hostSet is the controller's side of a multi-host lab: the hosts named
 // by ns.hosts, their agents, and the proxies of their objects.
 type hostSet struct {
@@ -191,7 +184,7 @@ func (hs *hostSet) dial(ctx context.Context, tg remote.Target) (*remote.Client, 
 	if err != nil {
 		return nil, nil, err
 	}
-	how, _ := json.Marshal(hostRecord{SSH: tg.SSH, Config: tg.Config, Bin: bin})
+	how, _ := json.Marshal(remote.Record{SSH: tg.SSH, Config: tg.Config, Bin: bin})
 	e, err := l.JournalHost(tg.Name, string(how))
 	if err != nil {
 		return nil, nil, err

@@ -2,7 +2,6 @@ package luabind
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -52,15 +51,14 @@ func (hs *hostSet) closeAll() {
 // used there. A host whose agent is still tearing down is waited for; one
 // that has nothing of the lab left is done.
 func downHost(labName, host, how string, log io.Writer) error {
-	var rec hostRecord
-	if err := json.Unmarshal([]byte(how), &rec); err != nil {
-		return fmt.Errorf("its journal entry %q: %w", how, err)
+	tg, bin, err := remote.ParseRecord(host, how)
+	if err != nil {
+		return err
 	}
-	tg := remote.Target{Name: host, SSH: rec.SSH, Config: rec.Config}
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	for {
-		out, err := remote.Output(ctx, tg, remote.Quote(rec.Bin)+" down "+remote.Quote(labName))
+		out, err := remote.Output(ctx, tg, remote.Quote(bin)+" down "+remote.Quote(labName))
 		switch {
 		case err == nil:
 			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

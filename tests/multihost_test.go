@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -182,5 +183,53 @@ func TestMultiHostLostConnection(t *testing.T) {
 	}
 	if want := "nslua: teardown: host h2: the connection was lost"; !strings.Contains(c.stderr.String(), want) {
 		t.Errorf("stderr lacks %q", want)
+	}
+}
+
+// ns.place spreads namespaces over the hosts or asks a function; a kept
+// lab's namespaces show in `nslua inspect` with their hosts, and `nslua
+// down` on the controller removes every host's part.
+func TestMultiHostPlaceKeepInspectDown(t *testing.T) {
+	p := mhPrefix(t)
+	s := multiHost(t, p, 2)
+	stdout, stderr, code := runHosts(t, s, "--lab", p, "testdata/multihost_keep.lua", p)
+	t.Cleanup(func() { run(t, "", "down", p) })
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := map[string]string{"s1": "local", "s2": "h1", "s3": "h2", "f1": "h2", "f2": "local", "h": "local"}
+	for n, h := range want {
+		if line := "placed\t" + p + n + "\t" + h + "\n"; !strings.Contains(stdout, line) {
+			t.Errorf("stdout lacks %q:\n%s", line, stdout)
+		}
+	}
+	out, errs, code := run(t, "", "inspect", "--json")
+	if code != 0 {
+		t.Fatalf("inspect --json: exit %d: %s", code, errs)
+	}
+	var infos []struct{ Name, Host, Lab string }
+	if err := json.Unmarshal([]byte(out), &infos); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, info := range infos {
+		if info.Lab == p {
+			got[strings.TrimPrefix(info.Name, p)] = info.Host
+		}
+	}
+	for n, h := range want {
+		if h == "local" {
+			h = ""
+		}
+		if host, ok := got[n]; !ok || host != h {
+			t.Errorf("inspect --json: %s%s on host %q (listed: %v), want %q", p, n, host, ok, h)
+		}
+	}
+	if out, _, _ := run(t, "", "inspect"); !strings.Contains(out, "lab "+p+"  host h1") {
+		t.Errorf("inspect's text lacks a namespace of lab %s on host h1:\n%s", p, out)
+	}
+	out, errs, code = run(t, "", "down", p)
+	if code != 0 || !strings.Contains(out, "2 other hosts' parts") {
+		t.Fatalf("down: exit %d: %s%s", code, out, errs)
 	}
 }

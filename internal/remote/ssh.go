@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -254,4 +255,21 @@ func Output(ctx context.Context, t Target, cmd string) (string, error) {
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := c.CombinedOutput()
 	return string(out), err
+}
+
+// Record is how a lab's journal says to reach one of its hosts again:
+// for `nslua down` and `nslua inspect` on the controller.
+type Record struct {
+	SSH    string `json:"ssh"`
+	Config string `json:"config,omitempty"`
+	Bin    string `json:"bin"` // the nslua the run used there
+}
+
+// ParseRecord reads a journal's host entry (its name and Cmd).
+func ParseRecord(host, how string) (Target, string, error) {
+	var rec Record
+	if err := json.Unmarshal([]byte(how), &rec); err != nil {
+		return Target{}, "", fmt.Errorf("host %s: its journal entry %q: %w", host, how, err)
+	}
+	return Target{Name: host, SSH: rec.SSH, Config: rec.Config}, rec.Bin, nil
 }
