@@ -96,6 +96,9 @@ func (rt *Runtime) nsAdd(L *lua.LState) int {
 		host = rt.hosts.placeHost(c, name)
 	}
 	if host != "" && host != LocalHost {
+		if rt.hosts == nil || rt.hosts.clients[host] == nil {
+			c.raise("option host: no host %s in this lab (ns.hosts names them; the controller is %q)", host, LocalHost)
+		}
 		L.Push(rt.hostSet().add(L, host, rt.NamePrefix+name, L.Get(2)))
 		return 1
 	}
