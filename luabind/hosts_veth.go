@@ -206,9 +206,11 @@ func (rt *Runtime) deleteEnd(L *lua.LState, host string, k lua.LValue) {
 // nextVNI gives each cross-host link of the lab its own VNI, from a base
 // derived from the lab's name, so that two labs over the same hosts
 // start far apart; a VNI the kernel says is in use is skipped.
-func (hs *hostSet) nextVNI() int {
+func (hs *hostSet) nextVNI() int { return hs.vniFor(hs.rt.Lab.Name) }
+
+func (hs *hostSet) vniFor(labName string) int {
 	h := fnv.New32a()
-	h.Write([]byte(hs.rt.Lab.Name))
+	h.Write([]byte(labName))
 	base := int(h.Sum32()%(1<<23)) + 1<<20
 	hs.links++
 	return (base+hs.links)%(1<<24-1) + 1

@@ -46,16 +46,7 @@ func parseRunArgs(args []string) (*runOpts, error) {
 			if len(args) < 2 {
 				return nil, usageErr("%s needs an argument", a)
 			}
-			switch a {
-			case "-e":
-				o.code, o.hasCode = args[1], true
-			case "--lab":
-				o.lab, o.labSet = args[1], true
-			case "--ssh-config":
-				o.sshConfig = args[1]
-			case "--hosts":
-				o.hostsFile = args[1]
-			}
+			o.setValue(a, args[1])
 			args = args[1:]
 		case strings.HasPrefix(a, "--lab="):
 			o.lab, o.labSet = strings.TrimPrefix(a, "--lab="), true
@@ -96,6 +87,20 @@ positional:
 		o.lab = defaultLabName(o)
 	}
 	return o, nil
+}
+
+// setValue sets the option a that takes the value v.
+func (o *runOpts) setValue(a, v string) {
+	switch a {
+	case "-e":
+		o.code, o.hasCode = v, true
+	case "--lab":
+		o.lab, o.labSet = v, true
+	case "--ssh-config":
+		o.sshConfig = v
+	case "--hosts":
+		o.hostsFile = v
+	}
 }
 
 func defaultLabName(o *runOpts) string {
