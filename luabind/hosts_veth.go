@@ -221,3 +221,40 @@ func (hs *hostSet) vniFor(labName string) int {
 func vniTaken(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "file exists") && !strings.Contains(err.Error(), lab.ErrExists.Error())
 }
+
+// vethShorthand serves ns.veth{ {a, "a0", cidr}, {b, "b0", cidr} } when
+// an end is on another host: as a:veth("a0", b, "b0", {addr, peer_addr,
+// shape}), which forwards it or makes a cross-host pair. It pushes the
+// two links and reports whether it did.
+func (hs *hostSet) vethShorthand(L *lua.LState, t *lua.LTable) bool {
+	var end [2]*lua.LTable
+	remote := false
+	for i := range end {
+		e, ok := t.RawGetInt(i + 1).(*lua.LTable)
+		if !ok {
+			return false
+		}
+		end[i] = e
+		remote = remote || proxyOf(e.RawGetInt(1)) != nil
+	}
+	if !remote {
+		return false
+	}
+	o := L.NewTable()
+	o.RawSetString("addr", end[0].RawGetInt(3))
+	o.RawSetString("peer_addr", end[1].RawGetInt(3))
+	o.RawSetString("shape", t.RawGetString("shape"))
+	a := end[0].RawGetInt(1)
+	var fn lua.LValue = hs.method(L, "veth")
+	if proxyOf(a) == nil {
+		fn = L.GetField(a, "veth")
+	}
+	L.Push(fn)
+	L.Push(a)
+	L.Push(end[0].RawGetInt(2))
+	L.Push(end[1].RawGetInt(1))
+	L.Push(end[1].RawGetInt(2))
+	L.Push(o)
+	L.Call(5, 2)
+	return true
+}

@@ -186,6 +186,9 @@ func (rt *Runtime) nsVeth(L *lua.LState) int {
 	if t == nil || t.Len() != 2 {
 		c.raise("argument #1 must be a list of two ends, { {netns, name [, cidr]}, {netns, name [, cidr]} }")
 	}
+	if rt.hosts != nil && rt.hosts.vethShorthand(L, t) {
+		return 2
+	}
 	var ends [2]struct {
 		n    *lab.Netns
 		name string

@@ -45,7 +45,8 @@ func TestMultiHostRouter(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, want := range []string{"kind\tvxlan\tmtu\t1450\tpeer\tLink(left0 in " + p + "r",
-		"function\ttestdata/multihost_router.lua:16: " + p + "l:exec: a function cannot be passed to a namespace on host h1"} {
+		"function\ttestdata/multihost_router.lua:16: " + p + "l:exec: a function cannot be passed to a namespace on host h1",
+		"shorthand\tveth\tveth\tvxlan\tvxlan"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q", want)
 		}
@@ -231,5 +232,26 @@ func TestMultiHostPlaceKeepInspectDown(t *testing.T) {
 	out, errs, code = run(t, "", "down", p)
 	if code != 0 || !strings.Contains(out, "2 other hosts' parts") {
 		t.Fatalf("down: exit %d: %s%s", code, out, errs)
+	}
+}
+
+// Ctrl-C during the build: the controller closes every agent's stdin,
+// each tears its part down and reports; the run ends with 130.
+func TestMultiHostInterrupt(t *testing.T) {
+	p := mhPrefix(t)
+	s := multiHost(t, p, 2)
+	c := startHosts(t, s, "--lab", p, "testdata/multihost_crash.lua", p, "wait")
+	c.cmd.Process.Signal(syscall.SIGINT)
+	err := c.wait()
+	if c.cmd.ProcessState.ExitCode() != 130 {
+		t.Errorf("exit %v, want 130: %s", err, c.stderr.String())
+	}
+	if strings.Contains(c.stderr.String(), "lost") {
+		t.Errorf("a host's connection was lost on Ctrl-C: %s", c.stderr.String())
+	}
+	for _, h := range s.Hosts {
+		if left := s.Leftovers(h); len(left) > 0 {
+			t.Errorf("right after the run, %s holds %v", h.Alias, left)
+		}
 	}
 }

@@ -15,3 +15,10 @@ print("kind", a.kind, "mtu", a:info().mtu, "peer", tostring(b))
 -- a function cannot cross
 local ok, err = pcall(function() return left:exec("true", {env = {X = function() end}}) end)
 print("function", err)
+-- the shorthand, within one host and across two
+local x, y = ns.add(p .. "y", {host = "h3"}), ns.add(p .. "z")
+local l1, l2 = ns.veth{ {right, "eth1", "10.3.0.1/24"}, {x, "eth0", "10.3.0.2/24"} }
+local l3, l4 = ns.veth{ {y, "eth0", "10.4.0.1/24"}, {x, "eth1", "10.4.0.2/24"} }
+print("shorthand", l1.kind, l2.kind, l3.kind, l4.kind)
+y:exec({"ping", "-c1", "-W2", "10.4.0.2"}, {check = true})
+right:exec({"ping", "-c1", "-W2", "10.3.0.2"}, {check = true})
