@@ -88,7 +88,8 @@ func (a *agent) hello(m *remote.Msg) error {
 	if err != nil {
 		return err
 	}
-	reply := &remote.Msg{ID: m.ID, Version: Version, Build: build, Proto: remote.Proto, SSH: os.Getenv("SSH_CONNECTION")}
+	bin, _ := os.Executable()
+	reply := &remote.Msg{ID: m.ID, Version: Version, Build: build, Proto: remote.Proto, SSH: os.Getenv("SSH_CONNECTION"), Bin: bin}
 	if m.Op != remote.OpHello {
 		err = fmt.Errorf("agent: the first message must be %s, got %q", remote.OpHello, m.Op)
 	} else if err = remote.CheckHello(m.Version, m.Build, reply); err != nil {

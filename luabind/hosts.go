@@ -180,18 +180,16 @@ func (hs *hostSet) connect(ctx context.Context, targets []remote.Target) error {
 
 func (hs *hostSet) dial(ctx context.Context, tg remote.Target) (*remote.Client, *journal.Entry, error) {
 	l := hs.rt.Lab
-	bin, err := remote.Binary(ctx, tg, Version, l.Log)
+	c, err := remote.Start(ctx, tg, l.Name, Version, l.Log)
 	if err != nil {
 		return nil, nil, err
 	}
-	how, _ := json.Marshal(remote.Record{SSH: tg.SSH, Config: tg.Config, Bin: bin})
+	// The agent has made nothing yet, and undoes what it makes when its
+	// stdin closes: the host is journaled before the first call there.
+	how, _ := json.Marshal(remote.Record{SSH: tg.SSH, Config: tg.Config, Bin: c.Hello.Bin})
 	e, err := l.JournalHost(tg.Name, string(how))
 	if err != nil {
-		return nil, nil, err
-	}
-	c, err := remote.Dial(ctx, tg, bin, l.Name, Version, l.Log)
-	if err != nil {
-		l.HostGone(e)
+		c.Close(ctx)
 		return nil, nil, err
 	}
 	l.HostUp(e)

@@ -18,11 +18,11 @@ import (
 
 // multiHost starts n simulated hosts for a test named with p and checks,
 // at the end, that none of them holds anything of a lab any more.
-func multiHost(t *testing.T, p string, n int) *simhost.Sim {
+func multiHost(t testing.TB, p string, n int) *simhost.Sim {
 	s := simhost.Start(t, p, n)
 	t.Cleanup(func() {
 		for _, h := range s.Hosts {
-			if left := s.Leftovers(h); len(left) > 0 {
+			if left := settled(s, h); len(left) > 0 {
 				t.Errorf("left on %s: %s", h.Alias, strings.Join(left, ", "))
 			}
 		}
@@ -30,8 +30,18 @@ func multiHost(t *testing.T, p string, n int) *simhost.Sim {
 	return s
 }
 
+// settled is what h holds of any lab once the sessions of ssh connections
+// that just closed are gone (each is a process of h for a moment).
+func settled(s *simhost.Sim, h *simhost.Host) []string {
+	left := s.Leftovers(h)
+	for end := time.Now().Add(5 * time.Second); len(left) > 0 && time.Now().Before(end); left = s.Leftovers(h) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	return left
+}
+
 // runHosts runs the binary with the Sim's ssh config.
-func runHosts(t *testing.T, s *simhost.Sim, args ...string) (string, string, int) {
+func runHosts(t testing.TB, s *simhost.Sim, args ...string) (string, string, int) {
 	t.Helper()
 	return run(t, "", append([]string{"--ssh-config", s.SSHConfig}, args...)...)
 }
@@ -233,6 +243,15 @@ func TestMultiHostPlaceKeepInspectDown(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "2 other hosts' parts") {
 		t.Fatalf("down: exit %d: %s%s", code, out, errs)
 	}
+	// The binary was copied once to each host's cache, under its version
+	// and build, and no temporary copy is left.
+	version, build := agentBuild(t)
+	for _, h := range s.Hosts {
+		ls, err := s.Run(h, "ls", "-A", "/root/.cache/nslua")
+		if err != nil || strings.TrimSpace(ls) != "nslua-"+version+"-"+build {
+			t.Errorf("%s's cache holds %q (%v), want the one copy", h.Alias, ls, err)
+		}
+	}
 }
 
 // Ctrl-C during the build: the controller closes every agent's stdin,
@@ -250,7 +269,7 @@ func TestMultiHostInterrupt(t *testing.T) {
 		t.Errorf("a host's connection was lost on Ctrl-C: %s", c.stderr.String())
 	}
 	for _, h := range s.Hosts {
-		if left := s.Leftovers(h); len(left) > 0 {
+		if left := settled(s, h); len(left) > 0 {
 			t.Errorf("right after the run, %s holds %v", h.Alias, left)
 		}
 	}

@@ -23,6 +23,7 @@ type Client struct {
 	done    chan struct{} // closed when the agent's output ends
 	dead    error         // why it ended (set before done is closed)
 	bye     *Msg          // the agent's report, if it sent one
+	missing bool          // the host has no nslua of this build
 	wait    func() error  // waits for the transport (ssh) to exit
 }
 
@@ -50,6 +51,10 @@ func (c *Client) read() {
 		}
 		if m.Op == OpBye {
 			c.bye = m
+			continue
+		}
+		if m.Op == OpMissing { // the start script found no nslua of this build
+			c.missing = true
 			continue
 		}
 		select {

@@ -24,6 +24,7 @@ const (
 	OpGet      = "get"      // field Method of handle Target
 	OpUnderlay = "underlay" // the underlay device, address and MTU toward Peer
 	OpBye      = "bye"      // the agent's last message, after its teardown
+	OpMissing  = "missing"  // instead of an agent: the host has no nslua of this build
 )
 
 // Msg is one line of the protocol, either way. A reply has the request's
@@ -41,6 +42,7 @@ type Msg struct {
 	Err     string  `json:"err,omitempty"`
 
 	SSH   string `json:"ssh,omitempty"`   // hello reply: the agent's $SSH_CONNECTION
+	Bin   string `json:"bin,omitempty"`   // hello reply: the agent's binary (for nslua down there)
 	Peer  string `json:"peer,omitempty"`  // underlay: the other end's address
 	Dev   string `json:"dev,omitempty"`   // underlay: the device (given, or found by route)
 	Local string `json:"local,omitempty"` // underlay reply: this host's source address

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -75,22 +76,6 @@ func cachedName(version, build string) string {
 	return "nslua-" + version + "-" + build
 }
 
-// findBinary asks the host which nslua of this version and build it has:
-// the one on its PATH, else the copy in its cache; "" when neither.
-func findBinary(ctx context.Context, t Target, version, build string, log io.Writer) (string, error) {
-	want := version + " " + build
-	script := fmt.Sprintf(`for b in nslua "$HOME/.cache/nslua/%s"; do if [ "$("$b" agent --build 2>/dev/null)" = %s ]; then echo "$b"; exit 0; fi; done; echo missing`,
-		cachedName(version, build), Quote(want))
-	out, err := runSSH(ctx, t, script, nil, log)
-	if err != nil {
-		return "", err
-	}
-	if out == "missing" {
-		return "", nil
-	}
-	return out, nil
-}
-
 // copyBinary streams this binary to the host's cache (a temporary name,
 // made executable, then renamed: a copy cut short is never run) and
 // returns its path there.
@@ -139,33 +124,39 @@ func tail(s string) string {
 	return ": " + strings.ReplaceAll(s, "\n", "; ")
 }
 
-// Binary is the path of a runnable nslua of this version and build on t,
-// copied there first if it has none.
-func Binary(ctx context.Context, t Target, version string, log io.Writer) (string, error) {
-	if !safeWord.MatchString(version) {
-		return "", fmt.Errorf("nslua's version %q is not a plain word: cannot name its copy on host %s", version, t.Name)
-	}
-	build, err := Build()
-	if err != nil {
-		return "", err
-	}
-	bin, err := findBinary(ctx, t, version, build, log)
-	if err != nil || bin != "" {
-		return bin, err
-	}
-	return copyBinary(ctx, t, version, build, log)
-}
+// errMissing is what dial gives when the host has no nslua of this build.
+var errMissing = errors.New("no nslua of this build there")
 
-// Dial starts `BIN agent LAB` on t over ssh and makes the handshake. The
-// agent's stderr (its teardown report, errors) is copied to log, each
-// line marked with the host's name.
-func Dial(ctx context.Context, t Target, bin, labName, version string, log io.Writer) (*Client, error) {
+// Start starts `nslua agent LAB` on t over ssh and makes the handshake: in
+// one ssh session when the host has this very build (the nslua on its PATH,
+// or the copy in its cache), else after copying this binary there. The
+// agent's stderr (its teardown report, errors) is copied to log, each line
+// marked with the host's name.
+func Start(ctx context.Context, t Target, labName, version string, log io.Writer) (*Client, error) {
+	if !safeWord.MatchString(version) {
+		return nil, fmt.Errorf("nslua's version %q is not a plain word: cannot name its copy on host %s", version, t.Name)
+	}
 	build, err := Build()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("ssh", t.SSHArgs(Quote(bin)+" agent "+Quote(labName))...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	probe := fmt.Sprintf(`for b in nslua "$HOME/.cache/nslua/%s"; do if [ "$("$b" agent --build 2>/dev/null)" = %s ]; then exec "$b" agent %s; fi; done; echo '{"op":"%s"}'`,
+		cachedName(version, build), Quote(version+" "+build), Quote(labName), OpMissing)
+	c, err := dial(ctx, t, probe, version, build, log)
+	if !errors.Is(err, errMissing) {
+		return c, err
+	}
+	bin, err := copyBinary(ctx, t, version, build, log)
+	if err != nil {
+		return nil, err
+	}
+	return dial(ctx, t, Quote(bin)+" agent "+Quote(labName), version, build, log)
+}
+
+// dial runs remoteCmd (which starts the agent) on t and makes the handshake.
+func dial(ctx context.Context, t Target, remoteCmd, version, build string, log io.Writer) (*Client, error) {
+	cmd := exec.Command("ssh", t.SSHArgs(remoteCmd)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the terminal's Ctrl-C is the controller's
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -188,6 +179,9 @@ func Dial(ctx context.Context, t Target, bin, labName, version string, log io.Wr
 	c := NewClient(t.Name, stdout, stdin, wait)
 	if err := c.Handshake(ctx, version, build); err != nil {
 		c.Close(ctx)
+		if c.missing {
+			return nil, errMissing
+		}
 		return nil, fmt.Errorf("%v%s", err, tail(errTail.String()))
 	}
 	return c, nil
