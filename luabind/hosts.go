@@ -29,18 +29,19 @@ const closeTimeout = 5 * time.Minute
 // hostSet is the controller's side of a multi-host lab: the hosts named
 // by ns.hosts, their agents, and the proxies of their objects.
 type hostSet struct {
-	rt      *Runtime
-	config  string // ssh_config for hosts that name none
-	targets map[string]remote.Target
-	order   []string // names in the order they were added, for placement
-	clients map[string]*remote.Client
-	entries map[string]*journal.Entry
-	proxies map[string]map[int]*lua.LUserData // host -> handle -> proxy
-	metas   map[string]*lua.LTable            // the proxies' metatables, by type
-	methods map[string]*lua.LFunction         // forwarding functions, by method name
-	hostNs  map[string]*lua.LUserData         // ns.host() on each host
-	links   int                               // cross-host links made, for VNIs
-	place   placement
+	rt        *Runtime
+	config    string // ssh_config for hosts that name none
+	targets   map[string]remote.Target
+	order     []string // names in the order they were added, for placement
+	clients   map[string]*remote.Client
+	entries   map[string]*journal.Entry
+	proxies   map[string]map[int]*lua.LUserData // host -> handle -> proxy
+	metas     map[string]*lua.LTable            // the proxies' metatables, by type
+	methods   map[string]*lua.LFunction         // forwarding functions, by method name
+	hostNs    map[string]*lua.LUserData         // ns.host() on each host
+	links     int                               // cross-host links made, for VNIs
+	underlays map[string]underlayWay            // "host peer-address" -> the way there (hosts_veth.go)
+	place     placement
 }
 
 func (rt *Runtime) hostSet() *hostSet {

@@ -108,19 +108,37 @@ func (hs *hostSet) underlayAddrs(a, b *vethEnd) error {
 	return nil
 }
 
-// underlay finds e's device and MTU toward peer, on e's host.
+// underlay finds e's device and MTU toward peer, on e's host, once per
+// pair of hosts in a run (a star's links all take the same way).
 func (hs *hostSet) underlay(L *lua.LState, e *vethEnd, peer string) error {
+	key := e.host + " " + peer
+	if u, ok := hs.underlays[key]; ok {
+		e.dev, e.mtu = u.dev, u.mtu
+		return nil
+	}
 	if e.host == LocalHost {
 		var err error
-		e.dev, _, e.mtu, err = remote.Underlay(peer, "")
-		return err
+		if e.dev, _, e.mtu, err = remote.Underlay(peer, ""); err != nil {
+			return err
+		}
+	} else {
+		r, err := hs.raw(L, e.host, &remote.Msg{Op: remote.OpUnderlay, Peer: peer, Dev: hs.targets[e.host].Underlay})
+		if err != nil {
+			return err
+		}
+		e.dev, e.mtu = r.Dev, r.MTU
 	}
-	r, err := hs.raw(L, e.host, &remote.Msg{Op: remote.OpUnderlay, Peer: peer, Dev: hs.targets[e.host].Underlay})
-	if err != nil {
-		return err
+	if hs.underlays == nil {
+		hs.underlays = map[string]underlayWay{}
 	}
-	e.dev, e.mtu = r.Dev, r.MTU
+	hs.underlays[key] = underlayWay{e.dev, e.mtu}
 	return nil
+}
+
+// underlayWay is how a host reaches another: the device and its MTU.
+type underlayWay struct {
+	dev string
+	mtu int
 }
 
 // vxlanEnd makes e's end, pointing at peer.

@@ -274,3 +274,22 @@ func TestMultiHostInterrupt(t *testing.T) {
 		}
 	}
 }
+
+// --hosts names the hosts before the script runs; a host ssh cannot
+// reach is an error naming it, and nothing is left of the lab.
+func TestMultiHostHostsFile(t *testing.T) {
+	p := mhPrefix(t)
+	s := multiHost(t, p, 1)
+	file := filepath.Join(t.TempDir(), "hosts")
+	os.WriteFile(file, []byte("# the lab's other host\nb h1\n"), 0o644)
+	code := `local n = ns.add(arg[1], {host = "b"}); print(n.host, n:exec("ip -o -4 addr show dev eth0").code)`
+	stdout, stderr, rc := runHosts(t, s, "--hosts", file, "--lab", p, "-e", code, p)
+	if rc != 0 || stdout != "b\t1\n" {
+		t.Errorf("exit %d, stdout %q (want b and the code of a namespace without eth0): %s", rc, stdout, stderr)
+	}
+	os.WriteFile(file, []byte("b h1\nc nosuchalias.invalid\n"), 0o644)
+	_, stderr, rc = runHosts(t, s, "--hosts", file, "--lab", p, "-e", "", p)
+	if rc != 1 || !strings.Contains(stderr, "nslua: host c: ssh nosuchalias.invalid ended before its agent answered: ssh: Could not resolve hostname nosuchalias.invalid") {
+		t.Errorf("an unreachable host: exit %d: %s", rc, stderr)
+	}
+}

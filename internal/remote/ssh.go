@@ -182,6 +182,9 @@ func dial(ctx context.Context, t Target, remoteCmd, version, build string, log i
 		if c.missing {
 			return nil, errMissing
 		}
+		if c.Err() != nil { // ssh ended: it could not connect, or the agent could not start
+			return nil, fmt.Errorf("host %s: ssh %s ended before its agent answered%s", t.Name, t.SSH, tail(errTail.String()))
+		}
 		return nil, fmt.Errorf("%v%s", err, tail(errTail.String()))
 	}
 	return c, nil
@@ -191,7 +194,7 @@ func dial(ctx context.Context, t Target, remoteCmd, version, build string, log i
 func (c *Client) Handshake(ctx context.Context, version, build string) error {
 	r, err := c.Request(ctx, &Msg{Op: OpHello, Version: version, Build: build, Proto: Proto})
 	if err != nil {
-		return err
+		return fmt.Errorf("host %s: %w", c.Name, err)
 	}
 	if r.Err != "" {
 		return fmt.Errorf("host %s: %s", c.Name, r.Err)
