@@ -239,13 +239,20 @@ func TestMultiHostPlaceKeepInspectDown(t *testing.T) {
 	if out, _, _ := run(t, "", "inspect"); !strings.Contains(out, "lab "+p+"  host h1") {
 		t.Errorf("inspect's text lacks a namespace of lab %s on host h1:\n%s", p, out)
 	}
+	// h1 alone undoes its part from its own journal; the controller's down
+	// then finds nothing there, and undoes the rest.
+	version, build := agentBuild(t)
+	bin := "/root/.cache/nslua/nslua-" + version + "-" + build
+	if out, err := exec.Command("ssh", "-F", s.SSHConfig, "h1", bin+" down "+p).CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "lab "+p+": removed 1 namespace") {
+		t.Errorf("down on h1 alone: %v: %s", err, out)
+	}
 	out, errs, code = run(t, "", "down", p)
 	if code != 0 || !strings.Contains(out, "2 other hosts' parts") {
 		t.Fatalf("down: exit %d: %s%s", code, out, errs)
 	}
 	// The binary was copied once to each host's cache, under its version
 	// and build, and no temporary copy is left.
-	version, build := agentBuild(t)
 	for _, h := range s.Hosts {
 		ls, err := s.Run(h, "ls", "-A", "/root/.cache/nslua")
 		if err != nil || strings.TrimSpace(ls) != "nslua-"+version+"-"+build {
