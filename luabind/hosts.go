@@ -42,6 +42,7 @@ type hostSet struct {
 	links     int                               // cross-host links made, for VNIs
 	underlays map[string]underlayWay            // "host peer-address" -> the way there (hosts_veth.go)
 	place     placement
+	closing   bool // closeAll is registered with the lab
 }
 
 func (rt *Runtime) hostSet() *hostSet {
@@ -151,7 +152,8 @@ func (hs *hostSet) connect(ctx context.Context, targets []remote.Target) error {
 			return fmt.Errorf("host %s is already one of the lab's hosts", tg.Name)
 		}
 	}
-	if len(hs.clients) == 0 && len(targets) > 0 {
+	if !hs.closing && len(targets) > 0 {
+		hs.closing = true
 		hs.rt.Lab.OnClose(hs.closeAll)
 	}
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
