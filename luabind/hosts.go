@@ -211,8 +211,15 @@ func (hs *hostSet) client(L *lua.LState, host string) *remote.Client {
 	return c
 }
 
+// names are the hosts whose agents run, the controller first.
 func (hs *hostSet) names() []string {
-	return append([]string{LocalHost}, hs.order...)
+	names := []string{LocalHost}
+	for _, name := range hs.order {
+		if hs.clients[name] != nil {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // request sends m to host's agent and returns its results, raising its
