@@ -56,7 +56,7 @@ func TestMultiHostRouter(t *testing.T) {
 	}
 	for _, want := range []string{"kind\tvxlan\tmtu\t1450\tpeer\tLink(left0 in " + p + "r",
 		"function\ttestdata/multihost_router.lua:16: " + p + "l:exec: a function cannot be passed to a namespace on host h1",
-		"shorthand\tveth\tveth\tvxlan\tvxlan"} {
+		"shorthand\tveth\tveth\tvxlan\tvxlan", "ready\ttrue\n"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q", want)
 		}

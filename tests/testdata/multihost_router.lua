@@ -22,3 +22,6 @@ local l3, l4 = ns.veth{ {y, "eth0", "10.4.0.1/24"}, {x, "eth1", "10.4.0.2/24"} }
 print("shorthand", l1.kind, l2.kind, l3.kind, l4.kind)
 y:exec({"ping", "-c1", "-W2", "10.4.0.2"}, {check = true})
 right:exec({"ping", "-c1", "-W2", "10.3.0.2"}, {check = true})
+-- a daemon waited for by its log's pattern, on its host
+local proc = right:spawn({"sh", "-c", "echo listening; exec sleep 60"}, {ready = "listening"})
+print("ready", tostring(proc:alive()))
