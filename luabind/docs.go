@@ -172,30 +172,38 @@ func (rt *Runtime) nameOf(L *lua.LState, fn *lua.LFunction) string {
 			return found
 		}
 	}
-	for _, typ := range []string{typeNetns, typeLink, typeProc} {
-		mt, _ := L.GetTypeMetatable(typ).(*lua.LTable)
-		if mt == nil {
-			continue
-		}
-		if methods, ok := mt.RawGetString("__methods").(*lua.LTable); ok {
-			found := ""
-			methods.ForEach(func(k, v lua.LValue) {
-				if v == fn {
-					found = typ + ":" + k.String()
-				}
-			})
-			if found != "" {
-				return found
-			}
-		}
+	if found := methodName(L, fn); found != "" {
+		return found
 	}
 	return "?"
+}
+
+// methodName finds fn among the methods of every type L has registered.
+// The registry, not a list of names, says which types there are: some
+// (Capture, Timer) are registered on first use, and a list falls behind.
+func methodName(L *lua.LState, fn *lua.LFunction) string {
+	found := ""
+	L.G.Registry.ForEach(func(k, v lua.LValue) {
+		typ, isName := k.(lua.LString)
+		mt, isTable := v.(*lua.LTable)
+		if found != "" || !isName || !isTable || mt.RawGetString("__name") != typ {
+			return
+		}
+		if methods, ok := mt.RawGetString("__methods").(*lua.LTable); ok {
+			methods.ForEach(func(name, m lua.LValue) {
+				if m == fn {
+					found = string(typ) + ":" + name.String()
+				}
+			})
+		}
+	})
+	return found
 }
 
 func writeOne(out io.Writer, name string) {
 	d := docByName(name)
 	if d == nil {
-		for _, prefix := range []string{"ns.", "Netns:", "Link:", "Proc:"} {
+		for _, prefix := range []string{"ns.", "Netns:", "Link:", "Proc:", "Capture:"} {
 			if d = docByName(prefix + name); d != nil {
 				break
 			}

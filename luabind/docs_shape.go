@@ -9,6 +9,8 @@ var shapeDocs = []Doc{
 	{Section: secNs, Name: "ns.every", Sig: "ns.every(seconds, fn) -> Timer", Extra: true,
 		Text: "Call fn(timer) every seconds (at least 0.001), first seconds from now, while the script waits, as ns.after; ticks missed while the script was busy are skipped, not caught up. " +
 			"timer:cancel(), also from inside fn, stops it. E.g. a link flap: ns.every(2, function() if up then l:down() else l:up() end up = not up end); ns.sleep(20)."},
+	{Section: secNs, Name: "Timer:cancel", Sig: "timer:cancel()", Extra: true,
+		Text: "Stop a timer of ns.after or ns.every: its fn does not run again, also when called from inside fn. Cancelling a timer that has run or was cancelled does nothing."},
 	{Section: secLink, Name: "Link:shape", Sig: "l:shape{rate=, burst=, delay=, jitter=, loss=, duplicate=, corrupt=, reorder=, limit=, peer=} -> l | l:shape() -> table | nil | l:shape(false) -> l", Extra: true,
 		Text: "Shape what the link sends (its egress, as the kernel shapes: one direction): rate = \"10mbit\" (bit, kbit, mbit, gbit; \"mbps\" is refused, as tc reads it as megabytes), burst = \"32kb\" (bytes the rate may be exceeded by; default 10 ms of the rate), " +
 			"delay = \"20ms\" (us, ms, s), jitter = \"5ms\" (delay varies by up to that, uniformly), loss, duplicate, corrupt, reorder = \"1%\" (reorder sends that share of packets without the delay), limit = 100 (queue length in packets). " +

@@ -39,7 +39,7 @@ func TestEveryFunctionIsDocumented(t *testing.T) {
 	}
 	for typ, methods := range map[string]map[string]lua.LGFunction{
 		typeNetns: rt.netnsMethods(), typeLink: rt.linkMethods(), typeProc: rt.procMethods(),
-		typeCapture: rt.captureMethods(),
+		typeCapture: rt.captureMethods(), typeTimer: timerMethods(),
 	} {
 		for name := range methods {
 			exposed[typ+":"+name] = true
@@ -82,6 +82,35 @@ func TestHelpFindsEntries(t *testing.T) {
 		`help("exec")`:        "n:exec(cmd [, opts])",
 		`help()`:              "Netns methods:",
 		`help("nonexistent")`: "no help for",
+	} {
+		out.Reset()
+		if err := L.DoString(code); err != nil {
+			t.Fatalf("%s: %v", code, err)
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%s printed %q, want it to contain %q", code, out.String(), want)
+		}
+	}
+}
+
+// help(obj.method) finds the method whatever the object's type, also of
+// the types registered on first use (Capture): nameOf once searched only
+// Netns, Link and Proc, and help(c.stop) printed "no help".
+func TestHelpFindsMethodsOfEveryType(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	var out bytes.Buffer
+	rt := &Runtime{Out: &out}
+	L.SetGlobal("help", L.NewFunction(rt.help))
+	rt.registerType(L, typeCapture, captureFields, rt.captureMethods(), nil)
+	rt.registerType(L, typeProc, procFields, rt.procMethods(), nil)
+	L.SetGlobal("c", rt.newUD(L, typeCapture, &luaCapture{}))
+	L.SetGlobal("p", rt.newUD(L, typeProc, nil))
+	for code, want := range map[string]string{
+		`help(c.stop)`:    "c:stop() -> count",
+		`help(c.packets)`: "c:packets() -> ",
+		`help(p.kill)`:    "p:kill(",
+		`help("stop")`:    "c:stop() -> count",
 	} {
 		out.Reset()
 		if err := L.DoString(code); err != nil {

@@ -64,7 +64,7 @@ func returnTypes(ret, self, class string, lib bool) []string {
 }
 
 var luaReturnTypes = map[string]string{
-	"Netns": typeNetns, "Link": typeLink, "Proc": typeProc, "string": "string", "table": "table",
+	"Netns": typeNetns, "Link": typeLink, "Proc": typeProc, "Capture": typeCapture, "Timer": typeTimer, "string": "string", "table": "table",
 	"boolean": "boolean", "bool": "boolean", "nil": "nil", "mac": "string", "seconds": "number",
 	"n": "integer", "path": "string", "value": "any", "why": "string", "stdout": "string", "true": "boolean", "false": "boolean",
 }

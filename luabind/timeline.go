@@ -73,7 +73,7 @@ func timerType(L *lua.LState) string {
 	}
 	mt := L.NewTypeMetatable(typeTimer)
 	mt.RawSetString("__name", lua.LString(typeTimer))
-	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{"cancel": timerCancel})
+	methods := L.SetFuncs(L.NewTable(), timerMethods())
 	mt.RawSetString("__methods", methods)
 	mt.RawSetString("__fields", L.NewTable())
 	mt.RawSetString("__index", methods)
@@ -82,6 +82,10 @@ func timerType(L *lua.LState) string {
 		return 1
 	}))
 	return typeTimer
+}
+
+func timerMethods() map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{"cancel": timerCancel}
 }
 
 func timerCancel(L *lua.LState) int {

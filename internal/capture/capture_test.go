@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -282,5 +283,40 @@ func TestStopKeepsTheLastPackets(t *testing.T) {
 	}
 	if c.Count() != 1 {
 		t.Errorf("%d packets written, want the one that came before the stop", c.Count())
+	}
+}
+
+// countingWriter records the size of every write it gets.
+type countingWriter struct {
+	bytes.Buffer
+	writes []int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, len(p))
+	return w.Buffer.Write(p)
+}
+
+// The pcapng stream's writer gathers small writes and passes a large one
+// on as it is, after what it held, keeping the order of the bytes.
+func TestDirectWriter(t *testing.T) {
+	out := &countingWriter{}
+	d := &directWriter{w: out, buf: make([]byte, 0, 1<<16)}
+	var want bytes.Buffer
+	for _, n := range []int{28, 100, 60000, 12, 1400, 1400} {
+		p := bytes.Repeat([]byte{byte(n)}, n)
+		want.Write(p)
+		if k, err := d.Write(p); k != n || err != nil {
+			t.Fatalf("Write(%d bytes) = %d, %v", n, k, err)
+		}
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), want.Bytes()) {
+		t.Fatalf("%d bytes out, not the %d written in order", out.Len(), want.Len())
+	}
+	if wantWrites := []int{128, 60000, 2812}; !slices.Equal(out.writes, wantWrites) {
+		t.Errorf("writes of %v bytes, want %v", out.writes, wantWrites)
 	}
 }

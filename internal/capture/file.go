@@ -40,3 +40,45 @@ func isCaptureFile(path string) bool {
 	}
 	return false
 }
+
+// directWriter gathers small writes (headers, small packets) into one
+// large write, as a bufio.Writer does, but passes a large one (the body
+// of a 64 KiB GSO frame: pcapgo's own 4 KiB buffer hands it on at once)
+// straight to the file, after what it holds: copying every byte once more
+// costs more than the extra write.
+type directWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+// directMin is the size from which a write is not copied.
+const directMin = 16 << 10
+
+func (d *directWriter) Write(p []byte) (int, error) {
+	if len(p) >= directMin {
+		if err := d.Flush(); err != nil {
+			return 0, err
+		}
+		return d.w.Write(p)
+	}
+	if len(d.buf)+len(p) > cap(d.buf) {
+		if err := d.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	d.buf = append(d.buf, p...)
+	return len(p), nil
+}
+
+// Flush writes what is held.
+func (d *directWriter) Flush() error {
+	if len(d.buf) == 0 {
+		return nil
+	}
+	n, err := d.w.Write(d.buf)
+	if err == nil && n < len(d.buf) {
+		err = io.ErrShortWrite
+	}
+	d.buf = d.buf[:0]
+	return err
+}

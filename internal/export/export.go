@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nslua/nslua/internal/inspect"
+	"github.com/nslua/nslua/internal/luastr"
 )
 
 // EtcFile is one regular file under /etc/netns/NAME, Path relative to it.
@@ -79,7 +80,7 @@ func (s *script) header() {
 func (s *script) namespaces() {
 	s.line("")
 	for _, info := range s.in.Infos {
-		s.line("local %s = ns.add(%s)", s.nsVar(info.Name), quote(info.Name))
+		s.line("local %s = ns.add(%s)", s.nsVar(info.Name), luastr.Quote(info.Name))
 	}
 	if s.reachesHost() {
 		s.line("local %s = ns.host()", s.nsVar("host"))
@@ -132,7 +133,7 @@ func (s *script) sysctls() {
 					s.line("")
 					first = false
 				}
-				s.line("%s:sysctl(%s, %s)", s.nsVar(info.Name), quote(key), v)
+				s.line("%s:sysctl(%s, %s)", s.nsVar(info.Name), luastr.Quote(key), v)
 			}
 		}
 	}
@@ -151,9 +152,9 @@ func (s *script) makeBridges() {
 			}
 			v := s.fresh(identifier(info.Name + "_" + l.Name))
 			s.bridges[[2]string{info.Name, l.Name}] = v
-			s.line("local %s = %s:bridge(%s)", v, s.nsVar(info.Name), quote(l.Name))
+			s.line("local %s = %s:bridge(%s)", v, s.nsVar(info.Name), luastr.Quote(l.Name))
 			if l.MAC != "" {
-				s.line("%s:mac(%s)", v, quote(l.MAC))
+				s.line("%s:mac(%s)", v, luastr.Quote(l.MAC))
 			}
 			if l.MTU != 0 && l.MTU != 1500 {
 				s.line("%s:mtu(%d)", v, l.MTU)

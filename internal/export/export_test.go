@@ -7,11 +7,12 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/nslua/nslua/internal/inspect"
+	"github.com/nslua/nslua/internal/luastr"
 )
 
 func TestStringsReadBackExactly(t *testing.T) {
 	for _, s := range []string{"", "plain", "a\"b\\c", "line\nnext\n", "x]]y]=]z", "\r\n\x00\x7f", "\nleading newline", "ünï"} {
-		for _, lit := range []string{quote(s), longString(s)} {
+		for _, lit := range []string{luastr.Quote(s), longString(s)} {
 			L := lua.NewState()
 			if err := L.DoString("return " + lit); err != nil {
 				t.Fatalf("%q as %s: %v", s, lit, err)

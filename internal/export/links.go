@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nslua/nslua/internal/inspect"
+	"github.com/nslua/nslua/internal/luastr"
 )
 
 // end is one end of a veth pair: its namespace's name and the link.
@@ -70,12 +71,12 @@ func (s *script) veth(a, b end) {
 		opts = append(opts, fmt.Sprintf("mtu = %d", a.link.MTU))
 	}
 	if a.link.MAC != "" {
-		opts = append(opts, "mac = "+quote(a.link.MAC))
+		opts = append(opts, "mac = "+luastr.Quote(a.link.MAC))
 	}
 	if b.link.MAC != "" {
-		opts = append(opts, "peer_mac = "+quote(b.link.MAC))
+		opts = append(opts, "peer_mac = "+luastr.Quote(b.link.MAC))
 	}
-	call := fmt.Sprintf("%s:veth(%s, %s, %s", s.nsVar(a.ns), quote(a.link.Name), s.nsVar(b.ns), quote(b.link.Name))
+	call := fmt.Sprintf("%s:veth(%s, %s, %s", s.nsVar(a.ns), luastr.Quote(a.link.Name), s.nsVar(b.ns), luastr.Quote(b.link.Name))
 	if len(opts) > 0 {
 		call += ", {" + strings.Join(opts, ", ") + "}"
 	}
@@ -85,11 +86,11 @@ func (s *script) veth(a, b end) {
 		given = a.link.MTU
 	}
 	if b.link.MTU != 0 && b.link.MTU != given {
-		s.line("%s:link(%s):mtu(%d)", s.nsVar(b.ns), quote(b.link.Name), b.link.MTU)
+		s.line("%s:link(%s):mtu(%d)", s.nsVar(b.ns), luastr.Quote(b.link.Name), b.link.MTU)
 	}
 	for _, e := range []end{a, b} {
 		if e.link.State == "down" { // n:veth brings both ends up
-			s.line("%s:link(%s):down()", s.nsVar(e.ns), quote(e.link.Name))
+			s.line("%s:link(%s):down()", s.nsVar(e.ns), luastr.Quote(e.link.Name))
 		}
 	}
 }
@@ -107,7 +108,7 @@ func (s *script) ports() {
 				s.line("")
 				first = false
 			}
-			s.line("%s:link(%s):master(%s)", s.nsVar(info.Name), quote(l.Name), br)
+			s.line("%s:link(%s):master(%s)", s.nsVar(info.Name), luastr.Quote(l.Name), br)
 		}
 	}
 }
@@ -137,7 +138,7 @@ func (s *script) addresses() {
 					s.line("")
 					first = false
 				}
-				s.line("%s:addr(%s, %s)", s.nsVar(info.Name), quote(l.Name), quote(a))
+				s.line("%s:addr(%s, %s)", s.nsVar(info.Name), luastr.Quote(l.Name), luastr.Quote(a))
 			}
 		}
 	}
@@ -152,7 +153,7 @@ func (s *script) states() {
 				s.line("-- lo was down in %s; ns.add brings it up, as a lab wants", info.Name)
 			}
 			if l.State == "down" && l.Kind == "bridge" {
-				s.line("%s:link(%s):down()", s.nsVar(info.Name), quote(l.Name))
+				s.line("%s:link(%s):down()", s.nsVar(info.Name), luastr.Quote(l.Name))
 			}
 		}
 	}

@@ -1,9 +1,10 @@
 package export
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/nslua/nslua/internal/luastr"
 )
 
 // reserved are Lua's keywords and the globals a script needs.
@@ -32,33 +33,11 @@ func identifier(name string) string {
 	return id
 }
 
-// quote writes s as a Lua string literal that reads back byte for byte.
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c < 32 || c == 127:
-			fmt.Fprintf(&b, `\%03d`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // longString writes a file's content readably, as a [[...]] block, when
 // that reads back exactly; otherwise as a quoted string.
 func longString(s string) string {
 	if !utf8.ValidString(s) || strings.ContainsAny(s, "\r\x00") {
-		return quote(s)
+		return luastr.Quote(s)
 	}
 	level := ""
 	for strings.Contains(s, "]"+level+"]") {
@@ -72,7 +51,7 @@ func longString(s string) string {
 func list(items []string) string {
 	q := make([]string, len(items))
 	for i, it := range items {
-		q[i] = quote(it)
+		q[i] = luastr.Quote(it)
 	}
 	return "{" + strings.Join(q, ", ") + "}"
 }

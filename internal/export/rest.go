@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nslua/nslua/internal/inspect"
+	"github.com/nslua/nslua/internal/luastr"
 )
 
 // routes writes the routes a person added: the kernel's own (connected
@@ -38,12 +39,12 @@ func routeCall(r inspect.Route) (string, bool) {
 	if ip, _, err := net.ParseCIDR(r.Dst); err == nil && (ip.IsLinkLocalUnicast() || ip.IsMulticast()) {
 		return "", false
 	}
-	fields := []string{"dst = " + quote(r.Dst)}
+	fields := []string{"dst = " + luastr.Quote(r.Dst)}
 	if r.Via != "" {
-		fields = append(fields, "via = "+quote(r.Via))
+		fields = append(fields, "via = "+luastr.Quote(r.Via))
 	}
 	if r.Dev != "" {
-		fields = append(fields, "dev = "+quote(r.Dev))
+		fields = append(fields, "dev = "+luastr.Quote(r.Dev))
 	}
 	if r.Metric != 0 && !(v6 && r.Metric == 1024) {
 		fields = append(fields, fmt.Sprintf("metric = %d", r.Metric))
@@ -59,7 +60,7 @@ func (s *script) etcFiles() {
 		}
 		s.line("")
 		for _, f := range files {
-			s.line("%s:etc(%s, %s)", s.nsVar(info.Name), quote(f.Path), longString(f.Content))
+			s.line("%s:etc(%s, %s)", s.nsVar(info.Name), luastr.Quote(f.Path), longString(f.Content))
 		}
 		for _, why := range skipped {
 			s.line("-- %s: /etc/netns/%s/%s", info.Name, info.Name, why)
@@ -77,7 +78,7 @@ func (s *script) processes() {
 		s.line("")
 		s.line("-- running in %s when exported:", info.Name)
 		for _, p := range info.Procs {
-			s.line("-- %s:spawn(%s)  -- was pid %d", s.nsVar(info.Name), quote(p.Cmd), p.PID)
+			s.line("-- %s:spawn(%s)  -- was pid %d", s.nsVar(info.Name), luastr.Quote(p.Cmd), p.PID)
 		}
 	}
 }

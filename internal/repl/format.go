@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nslua/nslua/internal/luastr"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -74,7 +75,7 @@ func (p *printer) value(v lua.LValue, depth int) string {
 	}
 	switch x := v.(type) {
 	case lua.LString:
-		return quote(string(x))
+		return luastr.Quote(string(x))
 	case *lua.LTable:
 		return p.table(x, depth)
 	}

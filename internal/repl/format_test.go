@@ -113,17 +113,3 @@ func TestFormatWithoutState(t *testing.T) {
 		t.Errorf("Format = %q, want %q", got, want)
 	}
 }
-
-func TestQuoteReadsBack(t *testing.T) {
-	L := lua.NewState()
-	defer L.Close()
-	for _, s := range []string{"", "plain", "a\"b\\c", "nl\n\r\t", "ctl\x01\x7f9", "bad utf8 \xff\xfe", "ünïcødé"} {
-		if err := L.DoString("return " + quote(s)); err != nil {
-			t.Fatalf("quote(%q) = %s does not load: %v", s, quote(s), err)
-		}
-		if got := L.Get(-1).String(); got != s {
-			t.Errorf("quote(%q) = %s reads back as %q", s, quote(s), got)
-		}
-		L.Pop(1)
-	}
-}

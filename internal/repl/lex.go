@@ -2,7 +2,8 @@ package repl
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"github.com/nslua/nslua/internal/luastr"
 )
 
 // The REPL needs to know where strings and comments are in two places: to
@@ -148,7 +149,7 @@ func oneLine(src string) string {
 		case p.kind == longComment:
 			b.WriteByte(' ')
 		case p.kind == longString && p.closed && strings.ContainsAny(p.text, "\r\n"):
-			b.WriteString(quote(longStringValue(p)))
+			b.WriteString(luastr.Quote(longStringValue(p)))
 		case p.kind == shortString:
 			b.WriteString(escapeLineContinuations(p.text))
 		default:
@@ -239,39 +240,4 @@ func escapeLineContinuations(s string) string {
 // as Lua's scanner reads them.
 func isNewlinePair(a, b byte) bool {
 	return a == '\r' && b == '\n' || a == '\n' && b == '\r'
-}
-
-// quote renders s as a Lua string literal that reads back as s: the usual
-// escapes, decimal escapes for other control bytes and for bytes that are
-// not UTF-8, printable UTF-8 as is.
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c < 0x20 || c == 0x7f || (r == utf8.RuneError && size == 1):
-			// Three digits, so that a digit that follows is not swallowed.
-			b.WriteString(`\` + threeDigits(c))
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-func threeDigits(c byte) string {
-	return string([]byte{'0' + c/100, '0' + c/10%10, '0' + c%10})
 }
