@@ -143,6 +143,11 @@ func Start(ctx context.Context, t Target, labName, version string, log io.Writer
 	probe := fmt.Sprintf(`for b in nslua "$HOME/.cache/nslua/%s"; do if [ "$("$b" agent --build 2>/dev/null)" = %s ]; then exec "$b" agent %s; fi; done; echo '{"op":"%s"}'`,
 		cachedName(version, build), Quote(version+" "+build), Quote(labName), OpMissing)
 	c, err := dial(ctx, t, probe, version, build, log)
+	if err != nil && strings.Contains(err.Error(), "timed out") && ctx.Err() == nil {
+		// A busy host can let ssh's connect or banner exchange time out
+		// (its ConnectTimeout) once; one more try, then it is an error.
+		c, err = dial(ctx, t, probe, version, build, log)
+	}
 	if !errors.Is(err, errMissing) {
 		return c, err
 	}
