@@ -144,6 +144,15 @@ func (c badCall) needle() string {
 // numbers, bytes that are not UTF-8, and values the kernel would refuse.
 var badCalls = []badCall{
 	{"ns.add", `ns.add()`, "argument #1 (name) must be a string, got nil"},
+	{"ns.add", `ns.add("x", {host = "nohost"})`, "option host: no host nohost in this lab"},
+	{"ns.hosts", `ns.hosts()`, "argument #1 (hosts) must be a table"},
+	{"ns.hosts", `ns.hosts{ ["local"] = "x" }`, "is the controller itself"},
+	{"ns.hosts", `ns.hosts{ b = 42 }`, "must be an ssh destination"},
+	{"ns.hosts", `ns.hosts{ b = "-oProxyCommand=x" }`, "is not a user@host or an alias"},
+	{"ns.hosts", `ns.hosts{ b = {ssh = "x", port = "1"} }`, "unknown key port"},
+	{"ns.hosts", `ns.hosts{ ssh_config = 1 }`, "ssh_config must be a path"},
+	{"ns.place", `ns.place("round")`, "must be \"spread\""},
+	{"ns.place", `ns.place(42)`, "got number"},
 	{"ns.add", `ns.add(nil)`, "argument #1 (name)"},
 	{"ns.add", `ns.add(42)`, "got number"},
 	{"ns.add", `ns.add({})`, "got table"},

@@ -36,7 +36,7 @@ var Docs = []Doc{
 			"The namespace gets its own /etc/netns/NAME/resolv.conf (a copy of the host's, written when a program first runs in it or the lab is kept) so that DHCP clients inside never rewrite the host's. " +
 			"opts.etc = { [\"resolv.conf\"] = \"...\", hosts = \"...\" } writes files under /etc/netns/NAME; opts.sysctl = { [\"net.ipv4.ip_forward\"] = 1 }; " +
 			"Programs nslua runs inside (exec, spawn, `nslua exec`) see their own /run (and /var/run), /tmp and /var/lib (help(\"Netns:file\")): opts.share = {\"/var/lib/foo\", \"/run/bar\"} shows those host paths to them instead, opts.private = false the host's view of all three. " +
-			"opts.exist_ok = true returns an existing namespace instead of raising. Names follow ip's rules (not empty, no '/', not . or .., < 256 bytes) and must be UTF-8 text without NUL, as must every name, path and key the API takes. Removed at teardown."},
+			"opts.exist_ok = true returns an existing namespace instead of raising. opts.host = \"b\" makes it on another host of the lab (help(\"ns.hosts\")). Names follow ip's rules (not empty, no '/', not . or .., < 256 bytes) and must be UTF-8 text without NUL, as must every name, path and key the API takes. Removed at teardown."},
 	{Section: secNs, Name: "ns.open", Sig: "ns.open(name) -> Netns",
 		Text: "An existing pinned namespace, whoever made it. Teardown never removes it."},
 	{Section: secNs, Name: "ns.pin", Sig: "ns.pin(name, target) -> Netns",
@@ -68,8 +68,8 @@ var Docs = []Doc{
 	{Section: secNs, Name: "help", Sig: "help([fn | \"Netns:exec\"])",
 		Text: "List the API, or show one entry: help(ns.add), help(\"Link:master\")."},
 
-	{Section: secNetns, Name: "Netns fields", Sig: "n.name, n.path, n.inode",
-		Text: "inode identifies the namespace (as `stat -L -c %i`); two handles on one namespace are ==."},
+	{Section: secNetns, Name: "Netns fields", Sig: "n.name, n.path, n.inode, n.host",
+		Text: "inode identifies the namespace (as `stat -L -c %i`); two handles on one namespace are ==. host is the lab's host that holds it (\"local\": this one; help(\"ns.hosts\"))."},
 	{Section: secNetns, Name: "Netns:exec", Sig: "n:exec(cmd [, opts]) -> {code=, stdout=, stderr=, signal=, timeout=}",
 		Text: "Run and wait, inside the namespace, with /etc/netns/NAME bound over /etc (see README: /etc binding). cmd is an argv table {\"ip\",\"addr\"} or a string run by /bin/sh -c. " +
 			"opts: env (table, added to the environment), dir, stdin (string), timeout (seconds; then the process group is killed and the result has timeout=true, code 137, signal=\"SIGKILL\"), " +

@@ -36,6 +36,10 @@ type Runtime struct {
 	defers  []*lua.LFunction
 	netnsUD map[*lab.Netns]*lua.LUserData
 	tl      timeline // ns.after, ns.every (timeline.go)
+
+	// SSHConfig is the ssh_config for hosts that name none (--ssh-config).
+	SSHConfig string
+	hosts     *hostSet // the lab's other hosts (hosts.go); nil until ns.hosts
 }
 
 // New makes a runtime for l.
@@ -67,6 +71,7 @@ func (rt *Runtime) moduleFuncs() map[string]lua.LGFunction {
 		"wgkey": rt.nsWgkey,
 		"after": rt.nsAfter, "every": rt.nsEvery, "check_limits": rt.nsCheckLimits,
 		"capture": rt.nsCapture, "rootless": nsRootless,
+		"hosts": rt.nsHosts, "place": rt.nsPlace,
 	}
 	for name, fn := range rt.testFuncs() {
 		funcs[name] = fn
@@ -85,7 +90,18 @@ func (rt *Runtime) nsAdd(L *lua.LState) int {
 	c := newCall(L, "ns.add", 2)
 	name := c.name(1, "name")
 	c.fn = fmt.Sprintf("ns.add(%q)", name)
-	o := c.opts(2, "exist_ok", "etc", "sysctl", "private", "share")
+	o := c.opts(2, "exist_ok", "etc", "sysctl", "private", "share", "host")
+	host, _ := o.name("host")
+	if host == "" && rt.hosts != nil {
+		host = rt.hosts.placeHost(c, name)
+	}
+	if host != "" && host != LocalHost {
+		if rt.hosts == nil || rt.hosts.clients[host] == nil {
+			c.raise("option host: no host %s in this lab (ns.hosts names them; the controller is %q)", host, LocalHost)
+		}
+		L.Push(rt.hostSet().add(L, host, rt.NamePrefix+name, L.Get(2)))
+		return 1
+	}
 	var ao lab.AddOptions
 	ao.ExistOK, _ = o.boolean("exist_ok")
 	if private, given := o.boolean("private"); given {
@@ -169,6 +185,9 @@ func (rt *Runtime) nsVeth(L *lua.LState) int {
 	t := c.optTable(1, "ends")
 	if t == nil || t.Len() != 2 {
 		c.raise("argument #1 must be a list of two ends, { {netns, name [, cidr]}, {netns, name [, cidr]} }")
+	}
+	if rt.hosts != nil && rt.hosts.vethShorthand(L, t) {
+		return 2
 	}
 	var ends [2]struct {
 		n    *lab.Netns

@@ -16,6 +16,7 @@ var netnsFields = map[string]fieldFn{
 	"name":  func(rt *Runtime, L *lua.LState, v any) lua.LValue { return lua.LString(v.(*lab.Netns).Name) },
 	"path":  func(rt *Runtime, L *lua.LState, v any) lua.LValue { return lua.LString(v.(*lab.Netns).Path) },
 	"inode": func(rt *Runtime, L *lua.LState, v any) lua.LValue { return lua.LNumber(v.(*lab.Netns).Inode) },
+	"host":  func(rt *Runtime, L *lua.LState, v any) lua.LValue { return lua.LString(LocalHost) },
 }
 
 func (rt *Runtime) netnsMethods() map[string]lua.LGFunction {
@@ -172,6 +173,9 @@ func (rt *Runtime) netnsEtc(L *lua.LState) int {
 
 func (rt *Runtime) netnsVeth(L *lua.LState) int {
 	c, n := rt.method(L, "veth", 4)
+	if proxyOf(L.Get(3)) != nil {
+		return rt.crossVeth(L, n.Name+":veth")
+	}
 	name := c.name(2, "name")
 	peer := rt.netnsValue(c, L.Get(3), "argument #2 (peer_ns)")
 	peerName := c.name(4, "peer_name")

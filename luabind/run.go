@@ -46,6 +46,8 @@ type RunOptions struct {
 	// limit too: for a process that holds one run (the command line).
 	MemoryLimit  int64
 	DeferTimeout time.Duration  // 0 = DefaultDeferTimeout
+	SSHConfig    string         // ssh_config of hosts that name none (--ssh-config)
+	HostsFile    string         // hosts to reach before the script runs (--hosts)
 	Exit         func(code int) // how os.exit ends the process; nil = os.Exit
 }
 
@@ -108,7 +110,7 @@ func StartRun(o RunOptions) (*Run, error) {
 	r := &Run{Lab: l, opts: o, log: o.Log}
 	r.L = lua.NewState(luaOptions)
 	r.RT = New(l)
-	r.RT.ScriptDir, r.RT.Out = o.ScriptDir, o.Out
+	r.RT.ScriptDir, r.RT.Out, r.RT.SSHConfig = o.ScriptDir, o.Out, o.SSHConfig
 	r.RT.Open(r.L)
 	r.replaceOsExit()
 	if o.Signals {
@@ -120,6 +122,12 @@ func StartRun(o RunOptions) (*Run, error) {
 	}
 	if o.MemoryLimit > 0 {
 		r.limitMemory(o.MemoryLimit)
+	}
+	if o.HostsFile != "" {
+		if err := r.RT.hostsFromFile(o.HostsFile); err != nil {
+			r.Close()
+			return nil, err
+		}
 	}
 	if o.Keep {
 		if err := l.Keep(); err != nil {

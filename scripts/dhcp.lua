@@ -251,7 +251,7 @@ function dhcp.parse_leases(text)
 end
 
 function Server:leases()
-	return dhcp.parse_leases(util.read(self.leasefile))
+	return dhcp.parse_leases(util.read(self.leasefile, self.ns))
 end
 
 function Server:refresh_names()
@@ -380,13 +380,15 @@ local function fail(opts, fmt, ...)
 	raise("%s", msg)
 end
 
--- udhcpc_script writes the shipped event script into the lab's directory once.
-local script_path
-local function udhcpc_script()
-	if not script_path then
-		script_path = util.write(util.file("udhcpc.script"), ns.libfile("udhcpc.script"), "755")
+-- udhcpc_script writes the shipped event script into the lab's directory once
+-- on each host (the controller, and each other host of n).
+local script_paths = {}
+local function udhcpc_script(n)
+	local host = n.host or "local"
+	if not script_paths[host] then
+		script_paths[host] = util.write(util.file("udhcpc.script"), ns.libfile("udhcpc.script"), "755", n)
 	end
-	return script_path
+	return script_paths[host]
 end
 
 function dhcp.udhcpc(n, iface, opts)
@@ -397,7 +399,7 @@ function dhcp.udhcpc(n, iface, opts)
 	end
 	local tries, interval = opts.tries or 5, opts.interval or 1
 	local argv = {"busybox", "udhcpc", "-f", "-q", "-n", "-i", iface,
-		"-t", tostring(tries), "-T", tostring(interval), "-s", udhcpc_script(),
+		"-t", tostring(tries), "-T", tostring(interval), "-s", udhcpc_script(n),
 		"-x", "hostname:" .. (opts.hostname or n.name)}
 	local r = n:exec(argv, {env = {NSLUA_RESOLV = opts.resolv and "1" or "0"}, timeout = tries * interval + 10})
 	local got = {}
@@ -486,7 +488,7 @@ function dhcp.dhclient(n, iface, opts)
 	end
 	local timeout = opts.timeout or 10
 	local base = util.file("dhclient", n.name, iface)
-	util.write(base .. ".conf", dhclient_conf(opts, opts.hostname or n.name, timeout))
+	util.write(base .. ".conf", dhclient_conf(opts, opts.hostname or n.name, timeout), nil, n)
 	os.remove(base .. ".leases") -- a fresh lease, not a REBOOT of an old one
 	if n:etc("dhcp/dhclient-enter-hooks") ~= DHCLIENT_HOOK then
 		n:etc("dhcp/dhclient-enter-hooks", DHCLIENT_HOOK)
@@ -512,7 +514,7 @@ function dhcp.dhclient(n, iface, opts)
 		return fail(opts, "dhcp.dhclient: no lease for %s in %s within %d s (%s); last lines of %s:\n%s",
 			iface, n.name, timeout, state or "timed out", proc.log, util.tail(proc:output(), 4))
 	end
-	local l = dhcp.parse_dhclient_lease(util.read(base .. ".leases"))
+	local l = dhcp.parse_dhclient_lease(util.read(base .. ".leases", n))
 	if not l or not l.ip then
 		proc:kill()
 		return fail(opts, "dhcp.dhclient: %s in %s says bound but %s.leases holds no lease", iface, n.name, base)

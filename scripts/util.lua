@@ -19,10 +19,11 @@
 --   the lab's state directory (ns.lab().dir)
 -- util.file(...) -> path
 --   a path in that directory, parts joined by "-"
--- util.write(path, content [, mode])
---   write a file; mode "755" makes it executable
--- util.read(path) -> string|nil
---   a file's contents, nil when it does not exist
+-- util.write(path, content [, mode [, n]])
+--   write a file; mode "755" makes it executable; with a Netns n of another host
+--   (n.host ~= "local"), the file is written on that host (as n's programs see path)
+-- util.read(path [, n]) -> string|nil
+--   a file's contents, nil when it does not exist; with n of another host, read there
 -- util.poll(timeout, fn) -> value|nil
 --   call fn every 50 ms until it returns a true value, for up to timeout seconds (ns.clock)
 -- util.tail(text [, n]) -> string
@@ -142,7 +143,18 @@ function util.file(...)
 	return util.dir() .. "/" .. table.concat(parts, "-")
 end
 
-function util.write(path, content, mode)
+function util.write(path, content, mode, n)
+	if n and n.host ~= "local" then
+		if mode and not tostring(mode):match("^[0-7]+$") then
+			raise("write %s: mode %s is not octal", path, tostring(mode))
+		end
+		local chmod = mode and (' && chmod ' .. mode .. ' "$1"') or ""
+		local r = n:exec({"sh", "-c", 'cat > "$1"' .. chmod, "sh", path}, {stdin = content})
+		if r.code ~= 0 then
+			raise("write %s on host %s: %s", path, n.host, r.stderr)
+		end
+		return path
+	end
 	local f, err = io.open(path, "w")
 	if not f then
 		raise("write %s: %s", path, tostring(err))
@@ -158,7 +170,10 @@ function util.write(path, content, mode)
 	return path
 end
 
-function util.read(path)
+function util.read(path, n)
+	if n and n.host ~= "local" then
+		return n:file(path)
+	end
 	local f = io.open(path, "r")
 	if not f then
 		return nil

@@ -34,6 +34,7 @@ func TestParseRunArgs(t *testing.T) {
 		{[]string{"-i", "-e", ""}, runOpts{hasCode: true, interactive: true, lab: fmt.Sprintf("e-%d", pid)}},
 		{[]string{"--", "-odd.lua"}, runOpts{script: "-odd.lua", lab: "-odd"}},
 		{[]string{"-"}, runOpts{script: "-", lab: "-"}},
+		{[]string{"--ssh-config", "c", "--hosts", "h", "s.lua"}, runOpts{script: "s.lua", lab: "s", sshConfig: "c", hostsFile: "h"}},
 	}
 	for _, c := range cases {
 		got, err := parseRunArgs(c.args)
@@ -43,7 +44,7 @@ func TestParseRunArgs(t *testing.T) {
 		}
 		if got.script != c.want.script || got.code != c.want.code || got.hasCode != c.want.hasCode ||
 			got.interactive != c.want.interactive || got.keep != c.want.keep || got.lab != c.want.lab ||
-			!slices.Equal(got.args, c.want.args) {
+			got.sshConfig != c.want.sshConfig || got.hostsFile != c.want.hostsFile || !slices.Equal(got.args, c.want.args) {
 			t.Errorf("%q: got %+v, want %+v", c.args, *got, c.want)
 		}
 	}
@@ -53,6 +54,7 @@ func TestParseRunArgs(t *testing.T) {
 	}{
 		{[]string{"-e"}, "-e needs an argument"},
 		{[]string{"--lab"}, "--lab needs an argument"},
+		{[]string{"--hosts"}, "--hosts needs an argument"},
 		{[]string{"-i"}, "-i needs a script"},
 		{[]string{"--kep", "x.lua"}, "unknown option --kep"},
 		{[]string{"-x"}, "unknown option -x"},

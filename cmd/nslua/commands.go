@@ -52,6 +52,9 @@ func cmdInspect(args []string) error {
 	if err != nil {
 		return &exitError{code: 1, msg: sys.NeedRoot(err).Error()}
 	}
+	if len(names) == 0 {
+		infos = append(infos, otherHostsInfos(os.Stderr)...)
+	}
 	if asJSON {
 		return inspect.WriteJSON(os.Stdout, infos)
 	}

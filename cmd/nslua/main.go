@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/nslua/nslua/luabind"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -18,6 +20,7 @@ var version = "0.1.0-dev"
 const usage = `usage:
   nslua --rootless ...                              any command in a user namespace (the default for a normal user)
   nslua [--keep] [--lab NAME] SCRIPT.lua [ARGS...]   run a lab script
+        [--ssh-config PATH] [--hosts FILE]             (its other hosts: see ns.hosts)
   nslua [--keep] [--lab NAME] -e 'CODE'              run a chunk of Lua
   nslua [--keep] [--lab NAME] -i SCRIPT.lua [ARGS...] run it, then open the REPL
   nslua                                             the REPL
@@ -41,6 +44,7 @@ const usage = `usage:
   nslua ls [--json]                                 labs that are up, and pinned namespaces
   nslua down [-v] LAB... | --all                   remove kept or crashed labs
   nslua shape NS LINK [key=value...] | off          shape a link (rate=10mbit delay=20ms loss=1%...)
+  nslua agent LAB                                   a host's part of a multi-host lab, driven over stdin/stdout (ssh)
   nslua version
 `
 
@@ -57,6 +61,7 @@ func usageErr(format string, args ...any) error {
 }
 
 func main() {
+	luabind.Version = version
 	os.Exit(run(os.Args[1:]))
 }
 
@@ -111,6 +116,8 @@ func dispatch(args []string) error {
 			return cmdTest(args[1:])
 		case "down":
 			return cmdDown(args[1:])
+		case "agent":
+			return cmdAgent(args[1:])
 		case "shape":
 			return cmdShape(args[1:])
 		case "version", "--version":

@@ -21,7 +21,9 @@ type runOpts struct {
 	interactive bool // -i, or no script at all
 	keep        bool
 	lab         string
-	labSet      bool // --lab was given
+	labSet      bool   // --lab was given
+	sshConfig   string // --ssh-config
+	hostsFile   string // --hosts
 	args        []string
 
 	// Set by `nslua test` for the child that runs one test file.
@@ -40,15 +42,11 @@ func parseRunArgs(args []string) (*runOpts, error) {
 			o.keep = true
 		case a == "-i":
 			o.interactive = true
-		case a == "-e" || a == "--lab":
+		case a == "-e" || a == "--lab" || a == "--ssh-config" || a == "--hosts":
 			if len(args) < 2 {
 				return nil, usageErr("%s needs an argument", a)
 			}
-			if a == "-e" {
-				o.code, o.hasCode = args[1], true
-			} else {
-				o.lab, o.labSet = args[1], true
-			}
+			o.setValue(a, args[1])
 			args = args[1:]
 		case strings.HasPrefix(a, "--lab="):
 			o.lab, o.labSet = strings.TrimPrefix(a, "--lab="), true
@@ -91,6 +89,20 @@ positional:
 	return o, nil
 }
 
+// setValue sets the option a that takes the value v.
+func (o *runOpts) setValue(a, v string) {
+	switch a {
+	case "-e":
+		o.code, o.hasCode = v, true
+	case "--lab":
+		o.lab, o.labSet = v, true
+	case "--ssh-config":
+		o.sshConfig = v
+	case "--hosts":
+		o.hostsFile = v
+	}
+}
+
 func defaultLabName(o *runOpts) string {
 	switch {
 	case rootless.Key() != "":
@@ -120,7 +132,7 @@ func runLab(o *runOpts) error {
 	}
 	r, err := luabind.StartRun(luabind.RunOptions{
 		Lab: o.lab, Script: o.script, ScriptDir: scriptDir, Keep: o.keep,
-		Signals: true, Reaper: true, MemoryLimit: limit,
+		Signals: true, Reaper: true, MemoryLimit: limit, SSHConfig: o.sshConfig, HostsFile: o.hostsFile,
 	})
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}

@@ -95,6 +95,9 @@ func header(info *Info) string {
 	if info.Lab != "" {
 		parts = append(parts, "lab "+info.Lab)
 	}
+	if info.Host != "" {
+		parts = append(parts, "host "+info.Host)
+	}
 	return strings.Join(parts, "  ")
 }
 

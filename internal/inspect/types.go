@@ -33,6 +33,7 @@ type Info struct {
 	Procs   []Proc            `json:"procs"`
 	Etc     []Etc             `json:"etc"`
 	Lab     string            `json:"lab,omitempty"`
+	Host    string            `json:"host,omitempty"`    // the host holding it, in a lab across machines ("" = this one)
 	Private *Private          `json:"private,omitempty"` // the namespace's own /run, /tmp, /var/lib
 	// Listen holds the sockets that wait for peers (TCP listening, UDP
 	// bound and unconnected), with the processes holding them.

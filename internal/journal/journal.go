@@ -44,6 +44,7 @@ const (
 	KindNft     Kind = "nft"     // a lab's nftables table in a namespace it did not create
 	KindCgroup  Kind = "cgroup"  // the run's cgroup (v2), holding every process it started; Name is its directory
 	KindQdisc   Kind = "qdisc"   // link shaping in a namespace the lab did not create
+	KindHost    Kind = "host"    // another host holding part of the lab; Name is its name, Cmd how to reach it
 )
 
 // op is what a record does to the journal's state.

@@ -18,6 +18,7 @@ import (
 // undoer removes journaled resources. The same code serves a run's own
 // teardown and `nslua down` after a crash: the journal is the only truth.
 type undoer struct {
+	lab     string // the lab's name, for the other hosts' parts
 	run     string // the NSLUA_RUN marker of the run's processes ("" = none)
 	runNs   uint64 // only marked processes in this namespace (0 = anywhere)
 	log     io.Writer
@@ -54,7 +55,7 @@ func (u *undoer) fail(err error) {
 // once (everything else may be in use by them), then the rest in reverse
 // order of creation.
 func undoAll(entries []*journal.Entry, l *Lab, log io.Writer) []error {
-	u := &undoer{log: log, run: l.markerIfStarted()}
+	u := &undoer{lab: l.Name, log: log, run: l.markerIfStarted()}
 	return u.undo(entries, l.j)
 }
 
@@ -101,6 +102,8 @@ func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
 			err = u.removeEtcFile(e)
 		case journal.KindEtcDir:
 			u.removeEtcDir(e)
+		case journal.KindHost:
+			err = u.downHost(e)
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			u.fail(err)
@@ -127,6 +130,7 @@ func (u *undoer) summary() string {
 		{journal.KindCgroup, "cgroup", "cgroups"},
 		{journal.KindNft, "nftables table", "nftables tables"},
 		{journal.KindQdisc, "link shaping", "link shapings"},
+		{journal.KindHost, "other host's part", "other hosts' parts"},
 	} {
 		switch n := u.counts[k.kind]; n {
 		case 0:
@@ -260,7 +264,7 @@ func Down(name string, out io.Writer, verbose bool) error {
 	if verbose {
 		fmt.Fprintf(out, "lab %s:\n", name)
 	}
-	u := &undoer{log: out, verbose: verbose, run: marker(st)}
+	u := &undoer{lab: name, log: out, verbose: verbose, run: marker(st)}
 	errs := u.undo(st.Live(), j)
 	fmt.Fprintf(out, "lab %s: %s\n", name, u.summary())
 	if len(errs) > 0 {
