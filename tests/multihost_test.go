@@ -239,6 +239,14 @@ func TestMultiHostPlaceKeepInspectDown(t *testing.T) {
 	if out, _, _ := run(t, "", "inspect"); !strings.Contains(out, "lab "+p+"  host h1") {
 		t.Errorf("inspect's text lacks a namespace of lab %s on host h1:\n%s", p, out)
 	}
+	// The picture shows where each namespace is, and the cross-host link
+	// as the two ends of one VXLAN tunnel.
+	if dot, errs, code := run(t, "", "graph", p); code != 0 || !strings.Contains(dot, "on host h1") || !strings.Contains(dot, "on host h2") {
+		t.Errorf("graph %s: exit %d, no namespace on host h1 and h2: %s\n%s", p, code, errs, dot)
+	}
+	if svg, errs, code := run(t, "", "graph", "--format", "svg", p); code != 0 || !strings.Contains(svg, "on host h1") || !strings.Contains(svg, "tunnel pair") {
+		t.Errorf("graph --format svg %s: exit %d, no host h1 or no tunnel pair: %s\n%.2000s", p, code, errs, svg)
+	}
 	// h1 alone undoes its part from its own journal; the controller's down
 	// then finds nothing there, and undoes the rest.
 	version, build := agentBuild(t)

@@ -108,6 +108,7 @@ func graphInfos(labName string) ([]*inspect.Info, *inspect.Info, error) {
 	if err != nil {
 		return nil, nil, &exitError{code: 1, msg: "graph: " + sys.NeedRoot(err).Error()}
 	}
+	infos = append(infos, otherHostsInfos(os.Stderr)...)
 	var host *inspect.Info
 	if labName == "" {
 		if host, err = inspect.Host(opts); err != nil {

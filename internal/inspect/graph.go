@@ -58,29 +58,40 @@ type graph struct {
 	nodes []*graphNode
 	edges []graphEdge
 
-	hostInode uint64
-	infos     map[uint64]*Info // infos and the host, by inode
-	nsNodes   map[uint64]*graphNode
-	bridges   map[string]*graphNode // "inode/name"
-	others    map[string]*graphNode // by peer.NS
-	pairs     map[string]bool
+	hostKey nsKey
+	infos   map[nsKey]*Info // infos and the host
+	nsNodes map[nsKey]*graphNode
+	bridges map[string]*graphNode // "host/inode/name"
+	others  map[string]*graphNode // by peer.NS
+	pairs   map[string]bool
 }
+
+// nsKey names a namespace among several machines' (a lab across hosts):
+// inode numbers are only unique on one.
+type nsKey struct {
+	host  string
+	inode uint64
+}
+
+func keyOf(info *Info) nsKey { return nsKey{info.Host, info.Inode} }
+
+func (k nsKey) String() string { return k.host + "/" + strconv.FormatUint(k.inode, 10) }
 
 func buildGraph(infos []*Info, host *Info) *graph {
 	g := &graph{
-		infos:   map[uint64]*Info{},
-		nsNodes: map[uint64]*graphNode{},
+		infos:   map[nsKey]*Info{},
+		nsNodes: map[nsKey]*graphNode{},
 		bridges: map[string]*graphNode{},
 		others:  map[string]*graphNode{},
 		pairs:   map[string]bool{},
 	}
 	if host != nil {
-		g.hostInode = host.Inode
+		g.hostKey = keyOf(host)
 	}
 	var shown []*Info
 	for _, info := range infos {
-		if _, dup := g.infos[info.Inode]; !dup {
-			g.infos[info.Inode] = info
+		if _, dup := g.infos[keyOf(info)]; !dup {
+			g.infos[keyOf(info)] = info
 			shown = append(shown, info)
 		}
 	}
@@ -95,8 +106,8 @@ func buildGraph(infos []*Info, host *Info) *graph {
 		}
 	}
 	if host != nil {
-		if _, dup := g.infos[host.Inode]; !dup {
-			g.infos[host.Inode] = host
+		if _, dup := g.infos[keyOf(host)]; !dup {
+			g.infos[keyOf(host)] = host
 		}
 	}
 	for _, info := range shown {
@@ -117,15 +128,18 @@ func (g *graph) node(kind nodeKind, label ...string) *graphNode {
 
 // nsNode is the node of a namespace, made on first use.
 func (g *graph) nsNode(info *Info) *graphNode {
-	if n, ok := g.nsNodes[info.Inode]; ok {
+	if n, ok := g.nsNodes[keyOf(info)]; ok {
 		return n
 	}
 	kind, label := nsNode, []string{info.Name}
-	if info.Inode == g.hostInode {
+	if keyOf(info) == g.hostKey {
 		kind, label = hostNode, []string{"host"}
 	}
 	if info.Lab != "" {
 		label = append(label, "lab "+info.Lab)
+	}
+	if info.Host != "" {
+		label = append(label, "on host "+info.Host)
 	}
 	for _, l := range info.Links {
 		if l.Master == "" && l.Peer == nil && (l.Params != nil || l.Parent != "") {
@@ -134,7 +148,7 @@ func (g *graph) nsNode(info *Info) *graphNode {
 	}
 	n := g.node(kind, label...)
 	n.info = info
-	g.nsNodes[info.Inode] = n
+	g.nsNodes[keyOf(info)] = n
 	return n
 }
 
@@ -142,7 +156,7 @@ func (g *graph) nsNode(info *Info) *graphNode {
 // with its membership edge. Ports that are not veths (and so get no edge
 // of their own) are listed in its label.
 func (g *graph) bridge(info *Info, br Link) *graphNode {
-	key := strconv.FormatUint(info.Inode, 10) + "/" + br.Name
+	key := keyOf(info).String() + "/" + br.Name
 	if n, ok := g.bridges[key]; ok {
 		return n
 	}
@@ -178,14 +192,14 @@ func (g *graph) endpoint(info *Info, l Link) *graphNode {
 // vethPair adds the edge of the pair l belongs to, unless the other end
 // already added it.
 func (g *graph) vethPair(info *Info, l Link) {
-	aKey := strconv.FormatUint(info.Inode, 10) + "/" + l.Name
+	aKey := keyOf(info).String() + "/" + l.Name
 	from := g.endpoint(info, l)
 	label := []string{endText(l)}
 	var to *graphNode
 	var bKey string
 	var b *Link
-	if peerInfo, ok := g.infos[l.Peer.Inode]; ok && l.Peer.Inode != 0 {
-		bKey = strconv.FormatUint(peerInfo.Inode, 10) + "/" + l.Peer.Name
+	if peerInfo, ok := g.infos[nsKey{info.Host, l.Peer.Inode}]; ok && l.Peer.Inode != 0 {
+		bKey = keyOf(peerInfo).String() + "/" + l.Peer.Name
 		peerLink, found := linkByName(peerInfo, l.Peer.Name)
 		if found {
 			to = g.endpoint(peerInfo, peerLink)

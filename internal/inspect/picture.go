@@ -20,10 +20,10 @@ import (
 // "host" for the host, "br-I-NAME" for bridge NAME of infos[I].
 func Picture(w io.Writer, infos []*Info, host *Info) error {
 	g := buildGraph(infos, host)
-	index := map[uint64]int{}
+	index := map[nsKey]int{}
 	for i, info := range infos {
-		if _, dup := index[info.Inode]; !dup {
-			index[info.Inode] = i
+		if _, dup := index[keyOf(info)]; !dup {
+			index[keyOf(info)] = i
 		}
 	}
 	var b strings.Builder
@@ -49,14 +49,14 @@ var tunnelKinds = map[string]bool{
 	"erspan": true, "ip6erspan": true, "bareudp": true, "gtp": true,
 }
 
-func pictureNode(n *graphNode, index map[uint64]int) string {
+func pictureNode(n *graphNode, index map[nsKey]int) string {
 	switch n.kind {
 	case hostNode:
 		return `id="host", label="host", tooltip="host", shape=house, style=filled, fillcolor="#eeeeee", color="#666666"`
 	case otherNode:
 		return "label=" + dotString(n.label) + `, tooltip="not shown: ` + dotEsc(n.label[0]) + `", shape=box, style="rounded,dashed", color="#888888", fontcolor="#666666"`
 	case bridgeNode:
-		i := index[n.info.Inode]
+		i := index[keyOf(n.info)]
 		style := "filled"
 		if isDown(*n.link) {
 			style = "filled,dashed"
@@ -71,7 +71,7 @@ func pictureNode(n *graphNode, index map[uint64]int) string {
 		return fmt.Sprintf(`id="br-%d-%s", label=<%s>, tooltip="%s", shape=box, style="%s", fillcolor="#fff4ce", color="#b08800"`,
 			i, dotEsc(n.link.Name), strings.Join(rows, "<BR/>"), dotEsc(n.link.Name), style)
 	}
-	i := index[n.info.Inode]
+	i := index[keyOf(n.info)]
 	return fmt.Sprintf(`id="ns-%d", class="ns", label=<%s>, tooltip="%s", shape=box, style="rounded,filled", fillcolor="#e8f0fe", color="#1a56c4", penwidth=1.5`,
 		i, nsTable(n.info), dotEsc(n.info.Name))
 }
@@ -84,6 +84,9 @@ func nsTable(info *Info) string {
 	b.WriteString(`<TR><TD COLSPAN="2"><B>` + html.EscapeString(info.Name) + `</B></TD></TR>`)
 	if info.Lab != "" {
 		b.WriteString(`<TR><TD COLSPAN="2"><FONT POINT-SIZE="9" COLOR="#555555">lab ` + html.EscapeString(info.Lab) + `</FONT></TD></TR>`)
+	}
+	if info.Host != "" {
+		b.WriteString(`<TR><TD COLSPAN="2"><FONT POINT-SIZE="9" COLOR="#555555">on host ` + html.EscapeString(info.Host) + `</FONT></TD></TR>`)
 	}
 	for _, l := range info.Links {
 		addrs := shownAddrs(l)
