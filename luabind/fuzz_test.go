@@ -45,7 +45,6 @@ func FuzzLuaAPI(f *testing.F) {
 	if base == "" {
 		base = "t" + randomHex(2)
 		f.Setenv(fuzzPrefixEnv, base)
-		f.Cleanup(removeIfMadeHere("/etc/netns", "/var/lib/nslua"))
 		f.Cleanup(func() { fuzzSweep(f, base) })
 	}
 	f.Cleanup(func() {
@@ -88,23 +87,6 @@ func randomHex(n int) string {
 // fuzzSweep removes what workers that were killed (at the end of -fuzztime,
 // or after a finding) could not tear down themselves, through the journal
 // as `nslua down` does, then by force.
-// removeIfMadeHere returns a cleanup that removes those of dirs that do not
-// exist now, once the fuzzing is over, if empty: the host is left as it was
-// (nslua makes them on first use and leaves them).
-func removeIfMadeHere(dirs ...string) func() {
-	var missing []string
-	for _, d := range dirs {
-		if _, err := os.Lstat(d); os.IsNotExist(err) {
-			missing = append(missing, d)
-		}
-	}
-	return func() {
-		for _, d := range missing {
-			os.Remove(d) // fails, as it should, if anything is inside
-		}
-	}
-}
-
 func fuzzSweep(f *testing.F, base string) {
 	labs, _ := filepath.Glob("/run/nslua/" + base + "*")
 	if len(labs) > 0 {
