@@ -1,18 +1,35 @@
 package luabind
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"testing"
+
+	"github.com/nslua/nslua/internal/journal"
 )
 
-// TestMain leaves the host's /etc/netns and /var/lib/nslua as they were:
-// runs against real labs make them on first use, and nslua leaves them.
-// Fuzz workers (they inherit the prefix) leave that to the process that
-// started them, which outlives them.
+// TestMain keeps the records of /etc/netns files that this package's real
+// labs write out of the host's /var/lib/nslua: in a directory of the run's
+// own, removed at the end. Not while fuzzing: fuzz workers are processes of
+// their own, and the one that started them finds a killed worker's records
+// in the real directory to undo them (FuzzLuaAPI's sweep); it removes
+// /etc/netns and /var/lib/nslua at the end when they were not there before.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	fuzzing := flag.Lookup("test.fuzz").Value.String() != "" || os.Getenv(fuzzPrefixEnv) != ""
 	cleanup := func() {}
-	if os.Getenv(fuzzPrefixEnv) == "" {
+	if fuzzing && os.Getenv(fuzzPrefixEnv) == "" {
 		cleanup = removeIfMadeHere("/etc/netns", "/var/lib/nslua")
+	}
+	if !fuzzing {
+		dir, err := os.MkdirTemp("", "nslua-luabind-state-")
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		journal.StateDir = dir
+		cleanup = func() { os.RemoveAll(dir) }
 	}
 	code := m.Run()
 	cleanup()
@@ -20,8 +37,8 @@ func TestMain(m *testing.M) {
 }
 
 // removeIfMadeHere returns a cleanup that removes those of dirs that do not
-// exist now, once the tests are over, if empty: the host is left as it was
-// (nslua makes them on first use and leaves them).
+// exist now, if empty, so that the host is left as it was (nslua makes them
+// on first use and leaves them).
 func removeIfMadeHere(dirs ...string) func() {
 	var missing []string
 	for _, d := range dirs {
