@@ -97,8 +97,9 @@ func (s *Sim) Leftovers(h *Host) []string {
 	}
 	for _, pid := range s.processes(h) {
 		// sshd is the host's own: its listener and the sessions of ssh
-		// connections closing now. What a lab runs is anything else.
-		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe != "/usr/sbin/sshd" {
+		// connections closing now. What a lab runs is anything else that
+		// still runs (no exe: it has just exited, a zombie or gone).
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe != "/usr/sbin/sshd" {
 			cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 			left = append(left, fmt.Sprintf("%s: process %d %s", h.Alias, pid, strings.ReplaceAll(strings.TrimSpace(string(cmd)), "\x00", " ")))
 		}
