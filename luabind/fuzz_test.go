@@ -98,6 +98,10 @@ func fuzzSweep(f *testing.F, base string) {
 		}
 	}
 	biForceRemove(base)
+	configs, _ := filepath.Glob(filepath.Join(os.TempDir(), base+"*-ssh_config"))
+	for _, c := range configs {
+		os.Remove(c)
+	}
 	if left := biLeftovers(base); len(left) > 0 {
 		f.Errorf("fuzz left behind: %s", strings.Join(left, ", "))
 	}
@@ -126,6 +130,12 @@ type fuzzEnv struct {
 
 const fuzzRebuildEvery = 300
 
+// fuzzSSHConfig makes every ssh of ns.hosts fail at once, without a
+// packet sent: the fuzz reaches the error paths, never a machine.
+const fuzzSSHConfig = "Host *\n  ProxyCommand /bin/false\n"
+
+func (e *fuzzEnv) sshConfig() string { return filepath.Join(os.TempDir(), e.prefix+"-ssh_config") }
+
 func newFuzzEnv(prefix string) (*fuzzEnv, error) {
 	e := &fuzzEnv{prefix: prefix}
 	e.mainNs, _ = os.Readlink("/proc/self/ns/net")
@@ -134,7 +144,10 @@ func newFuzzEnv(prefix string) (*fuzzEnv, error) {
 
 // build starts the lab and makes the objects the calls aim at.
 func (e *fuzzEnv) build() error {
-	r, err := StartRun(RunOptions{Lab: e.prefix + "-lab", Log: io.Discard, Out: io.Discard})
+	if err := os.WriteFile(e.sshConfig(), []byte(fuzzSSHConfig), 0o600); err != nil {
+		return err
+	}
+	r, err := StartRun(RunOptions{Lab: e.prefix + "-lab", Log: io.Discard, Out: io.Discard, SSHConfig: e.sshConfig()})
 	if err != nil {
 		return err
 	}
@@ -427,6 +440,10 @@ func (e *fuzzEnv) tame(entry fuzzEntry, args []lua.LValue) []lua.LValue {
 		}
 	}
 	switch entry.name {
+	case "ns.hosts":
+		if t, ok := arg(0).(*lua.LTable); ok {
+			e.tameHosts(t)
+		}
 	case "ns.keep", "Netns:delete", "Link:delete":
 		// Only the error path: keeping would leave the lab behind at
 		// teardown, deleting would break the objects the calls aim at.
@@ -484,6 +501,19 @@ func (e *fuzzEnv) tame(entry fuzzEntry, args []lua.LValue) []lua.LValue {
 		}
 	}
 	return args
+}
+
+// tameHosts points every ssh_config of ns.hosts' table at fuzzSSHConfig.
+func (e *fuzzEnv) tameHosts(t *lua.LTable) {
+	config := lua.LString(e.sshConfig())
+	if t.RawGetString("ssh_config") != lua.LNil {
+		t.RawSetString("ssh_config", config)
+	}
+	t.ForEach(func(_, v lua.LValue) {
+		if host, ok := v.(*lua.LTable); ok && host.RawGetString("ssh_config") != lua.LNil {
+			host.RawSetString("ssh_config", config)
+		}
+	})
 }
 
 // release removes what a successful call made, so that it does not pile up.
@@ -553,6 +583,7 @@ func (e *fuzzEnv) close() error {
 		}
 	}
 	e.b = nil
+	os.Remove(e.sshConfig())
 	if len(errs) > 0 {
 		return fmt.Errorf("fuzz lab teardown: %v", errors.Join(errs...))
 	}
