@@ -11,8 +11,11 @@
 //
 // How the pieces are read, and why:
 //
-//   - Netlink: one NETLINK_ROUTE socket per namespace, opened on a
-//     throw-away thread inside it (nsfs.Do) rather than with
+//   - Netlink: one NETLINK_ROUTE socket per namespace, opened on a thread
+//     inside it that is never handed back to the scheduler (each worker of
+//     an inspection locks its own thread, joins one namespace after the
+//     other and ends locked, so the runtime destroys it; single namespaces
+//     use nsfs.Do's throw-away thread) rather than with
 //     netlink.NewHandleAt, which switches the caller's thread and back and
 //     would hand that thread to the scheduler in the wrong namespace if the
 //     switch back failed. A socket stays bound to the namespace it was made

@@ -67,19 +67,19 @@ func openNetns(path string) (int, uint64, error) {
 
 // openSnapshot opens the namespace at path, its netlink socket and, if
 // withSysctl, reads its forwarding sysctls; then dumps its links.
-func openSnapshot(path, label string, withSysctl bool) (*snapshot, error) {
+func openSnapshot(path, label string, withSysctl bool, do doer) (*snapshot, error) {
 	fd, inode, err := openNetns(path)
 	if err != nil {
 		return nil, err
 	}
-	return newSnapshot(fd, inode, path, label, withSysctl)
+	return newSnapshot(fd, inode, path, label, withSysctl, do)
 }
 
 // newSnapshot takes over fd, a network namespace, and fills the snapshot
 // in; on failure it closes fd.
-func newSnapshot(fd int, inode uint64, path, label string, withSysctl bool) (*snapshot, error) {
+func newSnapshot(fd int, inode uint64, path, label string, withSysctl bool, do doer) (*snapshot, error) {
 	s := &snapshot{label: label, path: path, inode: inode, fd: fd}
-	if err := s.enter(withSysctl); err != nil {
+	if err := s.enter(withSysctl, do); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -90,11 +90,15 @@ func newSnapshot(fd int, inode uint64, path, label string, withSysctl bool) (*sn
 	return s, nil
 }
 
-// enter does, on a throw-away thread inside the namespace, the two things
-// that depend on the calling thread's namespace: making the netlink sockets
-// and reading the forwarding switches.
-func (s *snapshot) enter(withSysctl bool) error {
-	return nsfs.Do(s.fd, func() error {
+// doer runs a function on a thread inside a namespace that is never given
+// back to the scheduler: nsfs.Do, or an nsfs.Visitor's Do.
+type doer func(nsFd int, fn func() error) error
+
+// enter does, on a thread inside the namespace, the two things that depend
+// on the calling thread's namespace: making the netlink sockets and reading
+// the forwarding switches.
+func (s *snapshot) enter(withSysctl bool, do doer) error {
+	return do(s.fd, func() error {
 		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 		if err != nil {
 			return fmt.Errorf("netlink socket in %s: %w", s.path, err)

@@ -73,7 +73,7 @@ func openHost() (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newSnapshot(fd, inode, path, "host", true)
+	return newSnapshot(fd, inode, path, "host", true, nsfs.Do)
 }
 
 func (w *world) close() {
@@ -233,7 +233,7 @@ func (w *world) tryRef(s *snapshot, id int, r nsRef) (*snapshot, uint64, error) 
 		}
 		return nil, inode, nil
 	}
-	b, err := newSnapshot(fd, inode, r.path, r.label, false)
+	b, err := newSnapshot(fd, inode, r.path, r.label, false, nsfs.Do)
 	if err != nil {
 		return nil, 0, err
 	}
