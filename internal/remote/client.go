@@ -24,6 +24,7 @@ type Client struct {
 	dead    error         // why it ended (set before done is closed)
 	bye     *Msg          // the agent's report, if it sent one
 	missing bool          // the host has no nslua of this build
+	cut     error         // why the input was closed while a request was being sent
 	wait    func() error  // waits for the transport (ssh) to exit
 }
 
@@ -84,10 +85,13 @@ func (c *Client) Request(ctx context.Context, m *Msg) (*Msg, error) {
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
+	if c.cut != nil {
+		return nil, c.cut
+	}
 	c.nextID++
 	m.ID = c.nextID
-	if err := c.conn.Send(m); err != nil {
-		return nil, fmt.Errorf("send: %w", err)
+	if err := c.send(ctx, m); err != nil {
+		return nil, err
 	}
 	for {
 		select {
@@ -100,6 +104,29 @@ func (c *Client) Request(ctx context.Context, m *Msg) (*Msg, error) {
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
 		}
+	}
+}
+
+// send writes m, or gives up when ctx ends or the agent goes: an agent
+// (or its ssh) that stops reading fills the pipe, and a write into a full
+// pipe would hold Ctrl-C up for good. Giving up leaves part of a message
+// in the stream, so the input is closed (which tells the agent to tear its
+// part down, as the end of the run would) and later requests fail.
+func (c *Client) send(ctx context.Context, m *Msg) error {
+	sent := make(chan error, 1)
+	go func() { sent <- c.conn.Send(m) }()
+	select {
+	case err := <-sent:
+		if err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+		return nil
+	case <-c.done:
+		return c.dead
+	case <-ctx.Done():
+		c.cut = fmt.Errorf("host %s: its agent's input was closed: a request could not be sent (%v)", c.Name, context.Cause(ctx))
+		c.stdin.Close()
+		return context.Cause(ctx)
 	}
 }
 

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -104,5 +105,34 @@ func TestClientLost(t *testing.T) {
 	}
 	if _, err := c.Close(context.Background()); err == nil || !strings.Contains(err.Error(), "host b") {
 		t.Errorf("Close after the loss gave %v", err)
+	}
+}
+
+// An agent that stops reading its input fills the pipe: a request still
+// ends with its context (Ctrl-C), the input is closed, and later requests
+// say why rather than write into the broken stream.
+func TestClientSendGivesUpWithTheContext(t *testing.T) {
+	cr, aw := io.Pipe()
+	_, cw := io.Pipe() // nobody reads: every write blocks
+	defer aw.Close()
+	c := NewClient("b", cr, cw, nil)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel(errors.New("interrupted")) }()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Request(ctx, &Msg{Op: OpCall, Method: "exec"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || err.Error() != "interrupted" {
+			t.Errorf("the blocked request gave %v, want the context's cause", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a request into a full pipe did not end with its context")
+	}
+	_, err := c.Request(context.Background(), &Msg{Op: OpCall, Method: "veth"})
+	if err == nil || !strings.Contains(err.Error(), "host b: its agent's input was closed") {
+		t.Errorf("a request after the cut gave %v", err)
 	}
 }
