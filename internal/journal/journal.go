@@ -45,6 +45,9 @@ const (
 	KindCgroup  Kind = "cgroup"  // the run's cgroup (v2), holding every process it started; Name is its directory
 	KindQdisc   Kind = "qdisc"   // link shaping in a namespace the lab did not create
 	KindHost    Kind = "host"    // another host holding part of the lab; Name is its name, Cmd how to reach it
+	// KindBridge is a bridge in a namespace the lab created. It dies with
+	// its namespace; teardown only sets it down first (undo.go).
+	KindBridge Kind = "bridge"
 )
 
 // op is what a record does to the journal's state.

@@ -8,6 +8,7 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
+	"github.com/nslua/nslua/internal/journal"
 	"github.com/nslua/nslua/internal/nsfs"
 )
 
@@ -53,7 +54,7 @@ func (n *Netns) Bridge(name string, opts BridgeOptions) (*Link, error) {
 		la.Flags = net.FlagUp
 	}
 	br := &netlink.Bridge{LinkAttrs: la, GroupFwdMask: opts.GroupFwdMask}
-	e, err := n.journalLink(name)
+	e, err := n.journalBridge(name)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +73,15 @@ func (n *Netns) Bridge(name string, opts BridgeOptions) (*Link, error) {
 	}
 	n.linkDone(e, br.Index, nil)
 	return link, nil
+}
+
+// journalBridge records a bridge: as a link to remove where the lab did
+// not create the namespace, else as one to set down at teardown.
+func (n *Netns) journalBridge(name string) (*journal.Entry, error) {
+	if !n.owned {
+		return n.journalLinkAlways(name)
+	}
+	return n.lab.j.Add(journal.Entry{Kind: journal.KindBridge, Name: name, NsPath: n.Path, NsIno: n.Inode})
 }
 
 // SetSTP turns the spanning tree protocol of a bridge on or off:

@@ -226,3 +226,60 @@ func waitInNetns(t *testing.T, pid int, ino uint64) {
 	}
 	t.Fatalf("process %d never entered %s", pid, want)
 }
+
+// Teardown first makes the lab's bridges drop what they would forward (a
+// big star's bridge floods its leaves' IPv6 chatter to every port while
+// the leaves go), and the bridges' journal entries do not cut the run of
+// namespaces in two.
+func TestTeardownStopsTheBridgesForwardingFirst(t *testing.T) {
+	l, p := setUpLab(t)
+	hub, err := l.Add(p+"hub", AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := hub.Bridge("br0", BridgeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaves []*Netns
+	for i, name := range []string{"a", "b"} {
+		leaf, err := l.Add(p+name, AddOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, err := leaf.Veth("eth0", hub, "p"+name, VethOptions{Addr: []string{fmt.Sprintf("10.77.0.%d/24", i+1)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := port.SetMaster(br); err != nil {
+			t.Fatal(err)
+		}
+		leaves = append(leaves, leaf)
+	}
+	ping := func() int {
+		res, err := leaves[0].Exec(context.Background(), &Cmd{Argv: []string{"ping", "-c1", "-W1", "10.77.0.2"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Code
+	}
+	if code := ping(); code != 0 {
+		t.Fatalf("ping across the bridge before teardown: exit %d", code)
+	}
+	rest := (&undoer{log: io.Discard}).quiesceBridges(l.j.Live(), nil)
+	if code := ping(); code == 0 {
+		t.Error("the bridge still forwards after quiesceBridges")
+	}
+	pins := 0
+	for _, e := range rest {
+		if e.Kind == journal.KindBridge {
+			t.Errorf("the bridge's entry %+v is still to be undone", e)
+		}
+		if isPin(e) {
+			pins++
+		}
+	}
+	if pins != 3 {
+		t.Errorf("%d namespace entries left to undo, want 3", pins)
+	}
+}

@@ -389,6 +389,7 @@ func (n *Netns) Delete() error {
 	for _, e := range l.j.Live() {
 		switch {
 		case e.Kind == journal.KindProc && e.NsIno == n.Inode,
+			e.Kind == journal.KindBridge && e.NsIno == n.Inode,
 			e.Kind == journal.KindEtcFile && strings.HasPrefix(e.Name, prefix),
 			e.Kind == journal.KindEtcDir && (e.Name == n.Name || strings.HasPrefix(e.Name, prefix)),
 			e == n.entry:

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
@@ -76,6 +77,7 @@ func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
 			}
 		}
 	}
+	entries = u.quiesceBridges(entries, j)
 	for i := 0; i < len(entries); i++ {
 		e := entries[i]
 		if isPin(e) {
@@ -114,6 +116,53 @@ func (u *undoer) undo(entries []*journal.Entry, j *journal.Journal) []error {
 		}
 	}
 	return u.errs
+}
+
+// quiesceBridges makes the lab's bridges drop every frame before anything
+// is removed. A big star's bridge floods its leaves' IPv6 start-up chatter
+// (router solicitations, MLD reports, DAD) to all its ports for seconds
+// after it comes up, and every leaf takes each frame in: a down in that
+// storm competed with it (perf: br_flood, veth_xmit, ipv6_chk_mcast_addr),
+// and a 4096-leaf star took 8.8 s to go. Setting the bridge down would walk
+// all its ports for each port (STP's state selection), quadratic again; a
+// bridge-family nftables chain that drops at prerouting is one request per
+// namespace. The namespace is checked by inode; the chain goes with it.
+//
+// It returns the other entries: a bridge's has nothing left to undo, and
+// between two namespaces' it would cut their run in two (undoPins holds
+// the namespaces of one run until all are unpinned).
+func (u *undoer) quiesceBridges(entries []*journal.Entry, j *journal.Journal) []*journal.Entry {
+	seen := map[uint64]bool{}
+	rest := entries[:0:0]
+	for _, e := range entries {
+		if e.Kind != journal.KindBridge {
+			rest = append(rest, e)
+			continue
+		}
+		if e.Done && !seen[e.NsIno] {
+			seen[e.NsIno] = true
+			if ino, err := nsfs.Inode(e.NsPath); err == nil && ino == e.NsIno {
+				nsfs.DoPath(e.NsPath, dropBridged) // a kernel without nft's bridge family: the storm goes on
+			}
+		}
+		if j != nil {
+			j.Gone(e)
+		}
+	}
+	return rest
+}
+
+// dropBridged adds a chain that drops every bridged frame on arrival.
+func dropBridged() error {
+	c, err := nftables.New()
+	if err != nil {
+		return err
+	}
+	drop := nftables.ChainPolicyDrop
+	t := c.AddTable(&nftables.Table{Name: "nslua_teardown", Family: nftables.TableFamilyBridge})
+	c.AddChain(&nftables.Chain{Name: "quiesce", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityFirst, Policy: &drop})
+	return c.Flush()
 }
 
 // summary is one line of what was removed: "removed 3 namespaces, 2 links".
