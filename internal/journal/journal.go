@@ -180,7 +180,11 @@ func lockOnce(name string) (*os.File, error) {
 		if !stillAt(f, path) {
 			return nil, nil
 		}
-		return nil, &ErrBusy{Lab: name, PID: holder(path)}
+		pid, gone := holder(path)
+		if gone { // the holder ended while we looked
+			return nil, nil
+		}
+		return nil, &ErrBusy{Lab: name, PID: pid}
 	}
 	if !stillAt(f, path) {
 		f.Close()
@@ -201,15 +205,20 @@ func stillAt(f *os.File, path string) bool {
 // holder reads the PID in a held lock file. The holder writes it just
 // after taking the lock, so an empty file is looked at again for up to a
 // second (a loaded machine can keep the holder from running that long).
-func holder(path string) int {
+// gone: the file was removed meanwhile (the holder's run ended), so the
+// lab may be free now.
+func holder(path string) (pid int, gone bool) {
 	for range 200 {
-		data, _ := os.ReadFile(path)
+		data, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, true
+		}
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
-			return pid
+			return pid, false
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return 0
+	return 0, false
 }
 
 // Create starts a new journal for lab name, which the caller has locked.
