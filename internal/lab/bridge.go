@@ -76,7 +76,8 @@ func (n *Netns) Bridge(name string, opts BridgeOptions) (*Link, error) {
 }
 
 // journalBridge records a bridge: as a link to remove where the lab did
-// not create the namespace, else as one to set down at teardown.
+// not create the namespace, else as one whose forwarding teardown stops
+// first (quiesceBridges: it dies with its namespace).
 func (n *Netns) journalBridge(name string) (*journal.Entry, error) {
 	if !n.owned {
 		return n.journalLinkAlways(name)
